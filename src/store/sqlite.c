@@ -1,0 +1,583 @@
+/*
+ * SQLite implementation of store.h: WAL, foreign keys, busy timeout, a
+ * statement cache per connection, embedded numbered migrations applied at
+ * open in one transaction, online backup.
+ */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "util/embedded.h"
+#include "util/timeu.h"
+
+#define CACHE_SLOTS 512 /* power of two */
+
+struct stmt {
+    struct store *st;
+    sqlite3_stmt *s;
+    char *sql; /* owned copy, the cache key */
+    int cached;
+};
+
+struct store {
+    sqlite3 *db;
+    int depth;  /* nesting of store_begin */
+    int doomed; /* an inner level rolled back: the outer must not commit */
+    struct stmt *cache[CACHE_SLOTS];
+};
+
+static int map_rc(struct store *st, int rc, struct err *e)
+{
+    const char *msg = st && st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc);
+    switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return err_set(e, ERR_EXISTS, "", "already exists (%s)", msg);
+        return err_set(e, ERR_INVALID, "", "constraint failed (%s)", msg);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return err_set(e, ERR_UNAVAILABLE, "", "database busy (%s)", msg);
+    case SQLITE_FULL:
+        return err_set(e, ERR_UNAVAILABLE, "", "disk full (%s)", msg);
+    default:
+        return err_set(e, ERR_INTERNAL, "", "database error (%s)", msg);
+    }
+}
+
+static const char *path_of(const char *url)
+{
+    if (strncmp(url, "sqlite:", 7) == 0)
+        url += 7;
+    if (strncmp(url, "//", 2) == 0)
+        url += 2;
+    return url;
+}
+
+int store_exec(struct store *st, const char *sql, struct err *e)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        int k = map_rc(st, rc, e);
+        if (msg && e)
+            snprintf(e->msg, sizeof(e->msg), "database error (%s)", msg);
+        sqlite3_free(msg);
+        return k;
+    }
+    return 0;
+}
+
+static int set_pragmas(struct store *st, struct err *e)
+{
+    const char *sync = getenv("RELATIO_SYNC");
+    char sql[512];
+    /* WAL + NORMAL: a committed transaction survives a crash of the process;
+     * FULL (RELATIO_SYNC=FULL) also survives power loss. */
+    snprintf(sql, sizeof(sql),
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
+             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;",
+             sync && strcmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
+    return store_exec(st, sql, e);
+}
+
+int store_open_raw(struct store **out, const char *url, struct err *e)
+{
+    *out = NULL;
+    if (!url || !*url)
+        return err_set(e, ERR_INVALID, "db", "no database given");
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return err_set(e, ERR_INVALID, "db", "the PostgreSQL backend is not built yet");
+    struct store *st = calloc(1, sizeof(*st));
+    if (!st)
+        return err_set(e, ERR_INTERNAL, "", "out of memory");
+    int rc = sqlite3_open_v2(path_of(url), &st->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = err_set(e, ERR_UNAVAILABLE, "db", "cannot open database '%s': %s", url,
+                     sqlite3_errmsg(st->db));
+        store_close(st);
+        return rc;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    rc = set_pragmas(st, e);
+    if (rc) {
+        store_close(st);
+        return rc;
+    }
+    *out = st;
+    return 0;
+}
+
+static int migrate(struct store *st, struct err *e)
+{
+    int rc = store_exec(st,
+                        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                        e);
+    if (rc)
+        return rc;
+    rc = store_begin(st, e);
+    if (rc)
+        return rc;
+    for (const struct embedded_file *f = migrations_files; f->name; f++) {
+        if (strncmp(f->name, "sqlite/", 7) != 0)
+            continue;
+        int64_t n = 0;
+        rc = store_int(st, &n, e, "SELECT COUNT(*) FROM schema_migrations WHERE name = ?", "s",
+                       f->name);
+        if (rc)
+            goto out;
+        if (n)
+            continue;
+        rc = store_exec(st, (const char *)f->data, e);
+        if (rc) {
+            char m[sizeof(e->msg)];
+            snprintf(m, sizeof(m), "%s", e ? e->msg : "");
+            err_set(e, rc, "", "migration %s failed: %s", f->name, m);
+            goto out;
+        }
+        rc = store_run(st, NULL, e, "INSERT INTO schema_migrations(name, applied_at) VALUES (?, ?)",
+                       "si", f->name, time_now());
+        if (rc)
+            goto out;
+    }
+    return store_commit(st, e);
+out:
+    store_rollback(st);
+    return rc;
+}
+
+int store_open(struct store **out, const char *url, struct err *e)
+{
+    int rc = store_open_raw(out, url, e);
+    if (rc)
+        return rc;
+    rc = migrate(*out, e);
+    if (rc) {
+        store_close(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void stmt_free(struct stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->s);
+    free(s->sql);
+    free(s);
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        stmt_free(st->cache[i]);
+    if (st->db)
+        sqlite3_close(st->db);
+    free(st);
+}
+
+const char *store_backend(const struct store *st)
+{
+    (void)st;
+    return "sqlite";
+}
+
+int store_begin(struct store *st, struct err *e)
+{
+    if (st->depth++ > 0)
+        return 0;
+    st->doomed = 0;
+    int rc = store_exec(st, "BEGIN IMMEDIATE", e);
+    if (rc)
+        st->depth = 0;
+    return rc;
+}
+
+int store_commit(struct store *st, struct err *e)
+{
+    if (st->depth <= 0)
+        return err_set(e, ERR_INTERNAL, "", "commit without a transaction");
+    if (--st->depth > 0)
+        return 0;
+    if (st->doomed) {
+        st->doomed = 0;
+        return err_set(e, ERR_INTERNAL, "", "transaction was rolled back by an inner step");
+    }
+    int rc = store_exec(st, "COMMIT", e);
+    if (rc)
+        store_exec(st, "ROLLBACK", NULL);
+    return rc;
+}
+
+void store_rollback(struct store *st)
+{
+    if (st->depth <= 0)
+        return;
+    if (!st->doomed && sqlite3_get_autocommit(st->db) == 0)
+        store_exec(st, "ROLLBACK", NULL);
+    if (--st->depth > 0)
+        st->doomed = 1;
+    else
+        st->doomed = 0;
+}
+
+int store_bulk(struct store *st, int on, struct err *e)
+{
+    return store_exec(st, on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL", e);
+}
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static int prepare(struct store *st, struct stmt **out, const char *sql, struct err *e)
+{
+    uint32_t h = hash_str(sql);
+    struct stmt **slot = NULL;
+    for (uint32_t i = 0; i < 8; i++) {
+        struct stmt **c = &st->cache[(h + i) & (CACHE_SLOTS - 1)];
+        if (*c && strcmp((*c)->sql, sql) == 0) {
+            *out = *c;
+            return 0;
+        }
+        if (!*c && !slot)
+            slot = c;
+    }
+    struct stmt *s = calloc(1, sizeof(*s));
+    if (!s)
+        return err_set(e, ERR_INTERNAL, "", "out of memory");
+    s->st = st;
+    s->sql = strdup(sql);
+    int rc = sqlite3_prepare_v3(st->db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, &s->s, NULL);
+    if (rc != SQLITE_OK || !s->sql) {
+        rc = map_rc(st, rc, e);
+        stmt_free(s);
+        return rc ? rc : ERR_INTERNAL;
+    }
+    if (slot) {
+        s->cached = 1;
+        *slot = s;
+    }
+    *out = s;
+    return 0;
+}
+
+static int bind_va(struct stmt *s, const char *fmt, va_list ap, struct err *e)
+{
+    sqlite3_stmt *q = s->s;
+    int rc = SQLITE_OK;
+    for (int i = 1; fmt && *fmt && rc == SQLITE_OK; fmt++, i++) {
+        switch (*fmt) {
+        case 'i':
+            rc = sqlite3_bind_int64(q, i, va_arg(ap, int64_t));
+            break;
+        case 'I': {
+            int64_t v = va_arg(ap, int64_t);
+            rc = v == INT64_MIN ? sqlite3_bind_null(q, i) : sqlite3_bind_int64(q, i, v);
+            break;
+        }
+        case 'd':
+            rc = sqlite3_bind_double(q, i, va_arg(ap, double));
+            break;
+        case 's': {
+            const char *v = va_arg(ap, const char *);
+            rc = v ? sqlite3_bind_text(q, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(q, i);
+            break;
+        }
+        case 'b': {
+            const void *v = va_arg(ap, const void *);
+            int len = va_arg(ap, int);
+            rc = sqlite3_bind_text(q, i, v, len, SQLITE_TRANSIENT);
+            break;
+        }
+        default:
+            return err_set(e, ERR_INTERNAL, "", "bad bind format '%c'", *fmt);
+        }
+    }
+    return rc == SQLITE_OK ? 0 : map_rc(s->st, rc, e);
+}
+
+static int query_va(struct store *st, struct stmt **out, struct err *e, const char *sql,
+                    const char *fmt, va_list ap)
+{
+    int rc = prepare(st, out, sql, e);
+    if (rc)
+        return rc;
+    rc = bind_va(*out, fmt, ap, e);
+    if (rc) {
+        stmt_done(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int store_query(struct store *st, struct stmt **out, struct err *e, const char *sql, const char *fmt,
+                ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = query_va(st, out, e, sql, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int store_queryv(struct store *st, struct stmt **out, struct err *e, const char *sql,
+                 const struct bindv *args, int nargs)
+{
+    int rc = prepare(st, out, sql, e);
+    if (rc)
+        return rc;
+    sqlite3_stmt *q = (*out)->s;
+    for (int i = 0; i < nargs && rc == SQLITE_OK; i++) {
+        switch (args[i].type) {
+        case 'i':
+            rc = sqlite3_bind_int64(q, i + 1, args[i].i);
+            break;
+        case 'd':
+            rc = sqlite3_bind_double(q, i + 1, args[i].d);
+            break;
+        case 's':
+            rc = args[i].s ? sqlite3_bind_text(q, i + 1, args[i].s, -1, SQLITE_TRANSIENT)
+                           : sqlite3_bind_null(q, i + 1);
+            break;
+        default:
+            rc = sqlite3_bind_null(q, i + 1);
+        }
+    }
+    if (rc != SQLITE_OK) {
+        rc = map_rc(st, rc, e);
+        stmt_done(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int store_run(struct store *st, int64_t *changes, struct err *e, const char *sql, const char *fmt,
+              ...)
+{
+    struct stmt *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = query_va(st, &s, e, sql, fmt, ap);
+    va_end(ap);
+    if (rc)
+        return rc;
+    while ((rc = stmt_step(s, e)) == 1)
+        ;
+    if (rc == 0 && changes)
+        *changes = sqlite3_changes64(st->db);
+    stmt_done(s);
+    return rc;
+}
+
+int store_int(struct store *st, int64_t *out, struct err *e, const char *sql, const char *fmt, ...)
+{
+    struct stmt *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = query_va(st, &s, e, sql, fmt, ap);
+    va_end(ap);
+    if (rc)
+        return rc;
+    rc = stmt_step(s, e);
+    if (rc == 1) {
+        *out = stmt_int(s, 0);
+        /* finish the statement so RETURNING writes complete */
+        while ((rc = stmt_step(s, e)) == 1)
+            ;
+    } else if (rc == 0) {
+        rc = err_set(e, ERR_NOTFOUND, "", "not found");
+    }
+    stmt_done(s);
+    return rc;
+}
+
+int stmt_step(struct stmt *s, struct err *e)
+{
+    int rc = sqlite3_step(s->s);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    int k = map_rc(s->st, sqlite3_extended_errcode(s->st->db), e);
+    sqlite3_reset(s->s);
+    return k;
+}
+
+int stmt_ncols(struct stmt *s)
+{
+    return sqlite3_column_count(s->s);
+}
+
+const char *stmt_colname(struct stmt *s, int col)
+{
+    return sqlite3_column_name(s->s, col);
+}
+
+int stmt_isnull(struct stmt *s, int col)
+{
+    return sqlite3_column_type(s->s, col) == SQLITE_NULL;
+}
+
+int64_t stmt_int(struct stmt *s, int col)
+{
+    return sqlite3_column_int64(s->s, col);
+}
+
+double stmt_double(struct stmt *s, int col)
+{
+    return sqlite3_column_double(s->s, col);
+}
+
+const char *stmt_text(struct stmt *s, int col)
+{
+    return (const char *)sqlite3_column_text(s->s, col);
+}
+
+void stmt_done(struct stmt *s)
+{
+    if (!s)
+        return;
+    if (s->cached) {
+        sqlite3_reset(s->s);
+        sqlite3_clear_bindings(s->s);
+    } else {
+        stmt_free(s);
+    }
+}
+
+int store_backup(struct store *st, const char *path, void (*progress)(double, void *), void *arg,
+                 struct err *e)
+{
+    sqlite3 *dst = NULL;
+    int rc = sqlite3_open(path, &dst);
+    if (rc != SQLITE_OK) {
+        rc = err_set(e, ERR_INVALID, "file", "cannot create '%s': %s", path, sqlite3_errmsg(dst));
+        sqlite3_close(dst);
+        return rc;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", st->db, "main");
+    if (!b) {
+        rc = err_set(e, ERR_INTERNAL, "", "backup failed: %s", sqlite3_errmsg(dst));
+        sqlite3_close(dst);
+        return rc;
+    }
+    do {
+        rc = sqlite3_backup_step(b, 1024);
+        if (progress) {
+            int total = sqlite3_backup_pagecount(b);
+            progress(total ? 1.0 - (double)sqlite3_backup_remaining(b) / total : 1.0, arg);
+        }
+        if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+            sqlite3_sleep(20);
+    } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+    sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE) {
+        rc = err_set(e, ERR_INTERNAL, "", "backup failed: %s", sqlite3_errstr(rc));
+        sqlite3_close(dst);
+        return rc;
+    }
+    /* the copy is a self-contained rollback-journal file */
+    sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    sqlite3_close(dst);
+    return 0;
+}
+
+int store_restore(const char *url, const char *path, struct err *e)
+{
+    struct store *src = NULL, *dst = NULL;
+    int rc = store_open_raw(&src, path, e);
+    if (rc)
+        return rc;
+    rc = store_check(src, e);
+    if (rc)
+        goto out;
+    rc = store_open_raw(&dst, url, e);
+    if (rc)
+        goto out;
+    sqlite3_backup *b = sqlite3_backup_init(dst->db, "main", src->db, "main");
+    if (!b) {
+        rc = map_rc(dst, sqlite3_errcode(dst->db), e);
+        goto out;
+    }
+    int brc = sqlite3_backup_step(b, -1);
+    sqlite3_backup_finish(b);
+    if (brc != SQLITE_DONE)
+        rc = err_set(e, ERR_INTERNAL, "", "restore failed: %s", sqlite3_errstr(brc));
+out:
+    store_close(src);
+    store_close(dst);
+    return rc;
+}
+
+int store_check(struct store *st, struct err *e)
+{
+    struct stmt *s = NULL;
+    int rc = store_query(st, &s, e, "PRAGMA integrity_check", "");
+    if (rc)
+        return rc;
+    rc = stmt_step(s, e);
+    if (rc == 1) {
+        const char *r = stmt_text(s, 0);
+        rc = r && strcmp(r, "ok") == 0 ? 0 : err_set(e, ERR_INTERNAL, "", "integrity check: %s", r);
+    } else if (rc == 0) {
+        rc = err_set(e, ERR_INTERNAL, "", "integrity check returned nothing");
+    }
+    stmt_done(s);
+    return rc;
+}
+
+int store_checksum(struct store *st, char out[65], struct err *e)
+{
+    crypto_generichash_state h;
+    unsigned char digest[16];
+    crypto_generichash_init(&h, NULL, 0, sizeof(digest));
+    struct stmt *tables = NULL;
+    int rc = store_query(st, &tables, e,
+                         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                         "'sqlite_%' ORDER BY name",
+                         "");
+    if (rc)
+        return rc;
+    char names[128][64];
+    int n = 0;
+    while (n < 128 && (rc = stmt_step(tables, e)) == 1)
+        snprintf(names[n++], sizeof(names[0]), "%s", stmt_text(tables, 0));
+    stmt_done(tables);
+    if (rc < 0)
+        return rc;
+    for (int t = 0; t < n; t++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT * FROM \"%.63s\"", names[t]);
+        sqlite3_stmt *q = NULL;
+        if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+            return map_rc(st, sqlite3_errcode(st->db), e);
+        crypto_generichash_update(&h, (const unsigned char *)names[t], strlen(names[t]) + 1);
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(q); c++) {
+                const unsigned char *v = sqlite3_column_text(q, c);
+                int len = sqlite3_column_bytes(q, c);
+                unsigned char tag = (unsigned char)sqlite3_column_type(q, c);
+                crypto_generichash_update(&h, &tag, 1);
+                if (v)
+                    crypto_generichash_update(&h, v, (unsigned long long)len);
+            }
+        }
+        sqlite3_finalize(q);
+    }
+    crypto_generichash_final(&h, digest, sizeof(digest));
+    sodium_bin2hex(out, 65, digest, sizeof(digest));
+    return 0;
+}
