@@ -1,0 +1,98 @@
+// Find a customer, open the 360° view, log a call, see it on the timeline.
+import { after, afterEach, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { screenshot, signIn, startStack } from './harness.mjs';
+
+let stack;
+let page;
+before(async () => {
+  stack = await startStack();
+  page = await stack.newPage();
+  await signIn(page);
+});
+after(async () => { await stack?.stop(); });
+afterEach(() => {
+  const errs = stack?.takeErrors() ?? [];
+  assert.deepEqual(errs, [], 'no console errors');
+});
+
+test('typing "helene" without accents finds Hélène', { timeout: 60000 }, async () => {
+  await page.getByRole('navigation').getByRole('link', { name: 'Customers' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+  const results = page.getByRole('table', { name: 'Search results' });
+  // everyone, before typing
+  await results.getByRole('link', { name: 'John Smith' }).waitFor();
+
+  await page.getByRole('searchbox', { name: 'Search' }).pressSequentially('helene', { delay: 40 });
+  await results.getByRole('link', { name: 'Hélène Dupont' }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 1);
+  assert.equal(await results.getByRole('link', { name: 'John Smith' }).count(), 0);
+  // the search is in the address, so going back restores it
+  assert.match(page.url(), /#\/customers\?q=helene/);
+  await screenshot(page, 'customers');
+});
+
+test('a search with no match says so', { timeout: 30000 }, async () => {
+  await page.getByRole('searchbox', { name: 'Search' }).fill('zzzz-nobody');
+  await page.getByRole('heading', { name: 'No customer matches this search.' }).waitFor();
+  await page.getByRole('searchbox', { name: 'Search' }).fill('helene');
+  await page.getByRole('link', { name: 'Hélène Dupont' }).waitFor();
+});
+
+test('the 360° view shows the profile, and a logged call appears on the timeline', { timeout: 60000 }, async () => {
+  await page.getByRole('link', { name: 'Hélène Dupont' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Hélène Dupont' }).waitFor();
+  assert.match(page.url(), /#\/customers\/[^/?]+$/);
+  const profile = page.getByRole('region', { name: 'Profile' });
+  await profile.getByRole('link', { name: 'helene.dupont@example.com' }).waitFor();
+  for (const name of ['Consents', 'Preferences', 'Timeline']) {
+    assert.equal(await page.getByRole('region', { name }).count(), 1, `${name} section`);
+  }
+  assert.equal(await page.getByRole('region', { name: 'Purchases' }).count(), 1);
+
+  await page.getByRole('button', { name: /Log a call/ }).click();
+  const form = page.getByRole('region', { name: 'Log an interaction' });
+  await form.waitFor();
+  assert.equal(await form.getByLabel('Channel').inputValue(), 'phone');
+  // a subject is required
+  await form.getByRole('button', { name: 'Save interaction' }).click();
+  assert.equal(await form.locator('#ix-subject-error').textContent(), 'Enter a subject.');
+
+  await form.getByLabel('Direction').selectOption('outbound');
+  await form.getByLabel('Outcome').selectOption('offer_refused');
+  await form.getByLabel('Offer').fill('Premium membership');
+  await form.getByLabel('Subject').fill('Renewal call');
+  await form.getByLabel('Notes').fill('Not interested for now; call again in the spring.');
+  await form.getByRole('button', { name: 'Save interaction' }).click();
+
+  await page.getByRole('status').filter({ hasText: 'Interaction saved.' }).waitFor();
+  const timeline = page.getByRole('region', { name: 'Timeline' });
+  const item = timeline.locator('li').filter({ hasText: 'Renewal call' });
+  await item.waitFor();
+  const text = await item.textContent();
+  assert.match(text, /Phone/);
+  assert.match(text, /Outbound/);
+  assert.match(text, /Offer refused/);
+  assert.match(text, /Premium membership/);
+
+  // the channel filter: nothing by e-mail, the call under phone
+  await timeline.getByLabel('Channel').selectOption('email');
+  await timeline.getByText('Nothing in the history yet.').waitFor();
+  await timeline.getByLabel('Channel').selectOption('phone');
+  await timeline.locator('li').filter({ hasText: 'Renewal call' }).waitFor();
+  await timeline.getByLabel('Channel').selectOption('');
+  await timeline.locator('li').filter({ hasText: 'Renewal call' }).waitFor();
+  await screenshot(page, 'customer-360');
+});
+
+test('keyboard: the search field and results are reachable without a mouse', { timeout: 30000 }, async () => {
+  await page.goto('/#/customers');
+  await page.getByRole('searchbox', { name: 'Search' }).waitFor();
+  await page.getByRole('searchbox', { name: 'Search' }).focus();
+  await page.keyboard.type('maroy');
+  const link = page.getByRole('link', { name: 'François Maroy' });
+  await link.waitFor();
+  await link.focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { level: 1, name: 'François Maroy' }).waitFor();
+});

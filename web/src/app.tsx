@@ -1,0 +1,120 @@
+// The shell: who is signed in, which page the hash names, and the layout.
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import * as api from './api';
+import type { Session } from './types';
+import { useI18n } from './i18n';
+import { navigate, useRoute } from './router';
+import { Layout } from './components/Layout';
+import { Login } from './pages/Login';
+import { Dashboard } from './pages/Dashboard';
+import { Customers } from './pages/Customers';
+import { Customer360 } from './pages/Customer360';
+import { ComingSoon } from './pages/ComingSoon';
+import { ErrorBox } from './components/bits';
+
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'service' | 'marketing' | 'imports' | 'settings';
+
+export function App() {
+  const { t } = useI18n();
+  const route = useRoute();
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [bootError, setBootError] = useState<unknown>(null);
+
+  const boot = useCallback(() => {
+    setBootError(null);
+    api.me().then(setSession, (e) => setBootError(e));
+  }, []);
+
+  useEffect(() => {
+    boot();
+    api.setUnauthorizedHandler(() => setSession(null));
+    return () => api.setUnauthorizedHandler(null);
+  }, [boot]);
+
+  const onSignedIn = (s: Session) => {
+    setSession(s);
+    if (route.parts[0] === 'login' || route.parts.length === 0) navigate('/dashboard');
+  };
+
+  const onSignOut = async () => {
+    try {
+      await api.logout();
+    } catch {
+      /* the session is gone either way */
+    }
+    setSession(null);
+    navigate('/login');
+  };
+
+  useEffect(() => {
+    const page = route.parts[0] ?? '';
+    document.title = session ? `${titleFor(page, t)} · relatio` : `${t('auth.signIn')} · relatio`;
+  }, [route.path, session, t]);
+
+  if (bootError) {
+    return (
+      <main class="boot">
+        <ErrorBox error={bootError} onRetry={boot} />
+      </main>
+    );
+  }
+  if (session === undefined) {
+    return (
+      <main class="boot" aria-busy="true">
+        <p>{t('app.loading')}</p>
+      </main>
+    );
+  }
+  if (session === null) return <Login onSignedIn={onSignedIn} />;
+  if (route.parts[0] === 'login') return <Redirect to="/dashboard" />;
+
+  const [page = 'dashboard', id] = route.parts;
+  let section: Section = 'dashboard';
+  let body;
+  switch (page) {
+    case 'customers':
+      section = 'customers';
+      body = id ? <Customer360 key={id} id={id} /> : <Customers route={route} />;
+      break;
+    case 'pipeline':
+    case 'service':
+    case 'marketing':
+    case 'imports':
+    case 'settings':
+      section = page;
+      body = <ComingSoon section={page} />;
+      break;
+    default:
+      section = 'dashboard';
+      body = <Dashboard />;
+  }
+  return (
+    <Layout user={session.user} section={section} onSignOut={onSignOut}>
+      {body}
+    </Layout>
+  );
+}
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to), [to]);
+  return null;
+}
+
+function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
+  switch (page) {
+    case 'customers':
+      return t('nav.customers');
+    case 'pipeline':
+      return t('nav.pipeline');
+    case 'service':
+      return t('nav.service');
+    case 'marketing':
+      return t('nav.marketing');
+    case 'imports':
+      return t('nav.imports');
+    case 'settings':
+      return t('nav.settings');
+    default:
+      return t('nav.dashboard');
+  }
+}
