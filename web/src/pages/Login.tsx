@@ -34,14 +34,14 @@ export function Login({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       onSignedIn(s);
     } catch (err) {
       const next: typeof errs = {};
-      if (err instanceof api.ApiError) {
+      if (err instanceof api.ApiError && (err.status === 401 || err.status === 403)) {
+        // in the user's language, whatever the server's wording
+        next.password = t('auth.badCredentials');
+      } else if (err instanceof api.ApiError && err.status === 429) {
+        next.password = t('auth.tooMany');
+      } else if (err instanceof api.ApiError && (err.field('email') || err.field('password'))) {
         next.email = err.field('email');
         next.password = err.field('password');
-        if (!next.email && !next.password) {
-          if (err.status === 401 || err.status === 403) next.password = t('auth.badCredentials');
-          else if (err.status === 429) next.password = t('auth.tooMany');
-          else next.form = errorText(err, i);
-        }
       } else {
         next.form = errorText(err, i);
       }
