@@ -193,6 +193,21 @@ if (args.includes('--demo')) {
   const names = [['Hélène', 'Dupont'], ['François', 'Maroy'], ['Zoé', 'Lefèvre'], ['John', 'Smith'], ['Émile', 'Garçon']];
   for (const [f, l] of names) makeCustomer({ kind: 'person', first_name: f, last_name: l, email: `${fold(f)}.${fold(l)}@example.com`, phone: '+33 6 12 34 56 78', addresses: [{ label: 'home', line1: '1 rue de la Paix', postal_code: '75002', city: 'Paris', country: 'FR' }], lifecycle: 'active', stats: { orders: 3, revenue_minor: 15000, currency: 'EUR', first_order_at: '2025-01-01', last_order_at: '2026-05-01' } });
   makeCustomer({ kind: 'organization', name: 'Acme SARL', naf_code: '47.91B', headcount: 42, company_revenue_minor: 120000000 });
+  makeCustomer({
+    kind: 'person', first_name: 'Marie', last_name: 'Curie', email: 'marie.curie@example.fr', phone: '+33 1 23 45 67 89',
+    addresses: [{ label: 'home', line1: '36 quai de Béthune', postal_code: '75004', city: 'Paris', country: 'FR' }],
+    birth_date: '1967-11-07', sex: 'female', occupation: 'cadre', income_band: '60-80k', housing: 'owner',
+    tags: ['vip', 'newsletter'], interests: ['travel', 'gardening'], team: 'Paris', owner_id: 1,
+    source: { kind: 'rented', name: 'Fichier Abonnés 2025', terms: 'one mailing, no phone', expires_at: '2026-12-31' },
+    lifecycle: 'active', flags: [{ flag: 'at_risk', reason: 'survey score 2/10', at: '2026-05-02T10:00:00Z' }],
+    consents: [
+      { channel: 'email', purpose: 'marketing', granted: true, at: '2025-03-01T09:00:00Z', legal_basis: 'consent', source: 'web form' },
+      { channel: 'sms', purpose: 'marketing', granted: false, at: '2025-03-01T09:00:00Z', legal_basis: 'consent', source: 'web form' },
+    ],
+    preferences: { preferred_channel: 'email', quiet_hours_start: '20:00', quiet_hours_end: '09:00', callback_requested_at: null, language: 'fr' },
+    stats: { orders: 12, revenue_minor: 184550, currency: 'EUR', first_order_at: '2023-02-11', last_order_at: '2026-04-30' },
+  });
+  for (let n = 1; n <= 120; n++) makeCustomer({ kind: 'person', first_name: `Client${n}`, last_name: 'Test', email: `client${n}@example.com` });
 }
 
 createServer(async (req, res) => {

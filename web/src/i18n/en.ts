@@ -207,6 +207,26 @@ export const en = {
   'sex.other': 'Other',
   'sex.F': 'Female',
   'sex.M': 'Male',
+
+  'flag.at_risk': 'At risk',
+  'flag.vip': 'VIP',
+  'flag.do_not_contact': 'Do not contact',
+  'flag.duplicate': 'Possible duplicate',
+  'flag.stale': 'Data to update',
+
+  'source.internal': 'Internal',
+  'source.rented': 'Rented file',
+  'source.bought': 'Bought file',
+  'source.exchanged': 'Exchanged file',
+  'source.import': 'Import',
+  'source.web': 'Web site',
+  'source.store': 'Store',
+  'source.referral': 'Referral',
+  'source.contest': 'Contest',
+
+  'housing.owner': 'Owner',
+  'housing.tenant': 'Tenant',
+  'housing.other': 'Other',
 } as const;
 
 export type Key = keyof typeof en;

@@ -209,4 +209,24 @@ export const fr: Record<Key, string> = {
   'sex.other': 'Autre',
   'sex.F': 'Femme',
   'sex.M': 'Homme',
+
+  'flag.at_risk': 'À risque',
+  'flag.vip': 'VIP',
+  'flag.do_not_contact': 'Ne pas contacter',
+  'flag.duplicate': 'Doublon possible',
+  'flag.stale': 'Données à mettre à jour',
+
+  'source.internal': 'Interne',
+  'source.rented': 'Fichier loué',
+  'source.bought': 'Fichier acheté',
+  'source.exchanged': 'Fichier échangé',
+  'source.import': 'Import',
+  'source.web': 'Site web',
+  'source.store': 'Magasin',
+  'source.referral': 'Parrainage',
+  'source.contest': 'Jeu-concours',
+
+  'housing.owner': 'Propriétaire',
+  'housing.tenant': 'Locataire',
+  'housing.other': 'Autre',
 };

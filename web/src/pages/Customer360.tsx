@@ -78,11 +78,20 @@ export function Customer360({ id }: { id: string }) {
             <Badge>{label('kind', c.kind)}</Badge>
             {c.lifecycle && <Badge tone={lifecycleTone(c.lifecycle)}>{label('lifecycle', c.lifecycle)}</Badge>}
             {(c.flags ?? []).map((f) => (
-              <Badge tone="bad" key={f.flag}>
-                <span title={[f.reason, i.fmt.date(f.at)].filter(Boolean).join(' · ')}>{f.flag.replace(/_/g, ' ')}</span>
-              </Badge>
+              <Badge tone="bad" key={f.flag}>{label('flag', f.flag)}</Badge>
             ))}
           </div>
+          {(c.flags ?? []).some((f) => f.reason) && (
+            <ul class="plain flag-reasons" aria-label={t('c360.flags')}>
+              {(c.flags ?? []).filter((f) => f.reason).map((f) => (
+                <li key={f.flag}>
+                  <span aria-hidden="true">⚑ </span>
+                  {label('flag', f.flag)}: {f.reason}
+                  {f.at && <span class="muted"> · {i.fmt.date(f.at)}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
         </div>
         <div class="actions" role="group" aria-label={t('c360.quick')} ref={actionsRef}>
           <button type="button" class="btn btn-primary" onClick={() => open('phone')}>☎ {t('c360.logCall')}</button>
@@ -189,7 +198,7 @@ function Profile({ c }: { c: Customer }) {
               [t('c360.sex'), c.sex ? label('sex', c.sex) : null],
               [t('c360.occupation'), c.occupation],
               [t('c360.income'), c.income_band],
-              [t('c360.housing'), c.housing],
+              [t('c360.housing'), c.housing ? label('housing', c.housing) : null],
             ]}
           />
         </>
@@ -225,7 +234,7 @@ function Profile({ c }: { c: Customer }) {
       <h3>{t('c360.provenance')}</h3>
       <Facts
         rows={[
-          [t('c360.sourceKind'), c.source?.kind ?? t('common.none')],
+          [t('c360.sourceKind'), c.source?.kind ? label('source', c.source.kind) : t('common.none')],
           [t('c360.sourceName'), c.source?.name],
           [t('c360.sourceTerms'), c.source?.terms],
           [t('c360.sourceExpires'), c.source?.expires_at ? fmt.date(c.source.expires_at) : null],
