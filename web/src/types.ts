@@ -66,6 +66,10 @@ export interface Customer {
   emails?: Email[];
   phones?: Phone[];
   addresses?: Address[];
+  /** In list rows the primary address comes flattened. */
+  city?: string | null;
+  postal_code?: string | null;
+  country?: string | null;
   birth_date?: string | null;
   sex?: string | null;
   occupation?: string | null;

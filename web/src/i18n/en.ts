@@ -195,6 +195,18 @@ export const en = {
   'tl.task': 'Task',
   'tl.offerNamed': 'Offer: {offer}',
 
+  'tl.refund': 'Refund',
+  'tl.contract': 'Contract',
+  'outcome.granted': 'Granted',
+  'outcome.withdrawn': 'Withdrawn',
+  'outcome.placed': 'Placed',
+  'outcome.paid': 'Paid',
+  'outcome.shipped': 'Shipped',
+  'outcome.cancelled': 'Cancelled',
+  'outcome.refunded': 'Refunded',
+  'outcome.active': 'Active',
+  'outcome.ended': 'Ended',
+
   'purpose.marketing': 'Marketing',
   'purpose.newsletter': 'Newsletter',
   'purpose.profiling': 'Profiling',

@@ -197,6 +197,18 @@ export const fr: Record<Key, string> = {
   'tl.task': 'Tâche',
   'tl.offerNamed': 'Offre : {offer}',
 
+  'tl.refund': 'Remboursement',
+  'tl.contract': 'Contrat',
+  'outcome.granted': 'Accordé',
+  'outcome.withdrawn': 'Retiré',
+  'outcome.placed': 'Passée',
+  'outcome.paid': 'Payée',
+  'outcome.shipped': 'Expédiée',
+  'outcome.cancelled': 'Annulé',
+  'outcome.refunded': 'Remboursée',
+  'outcome.active': 'En cours',
+  'outcome.ended': 'Terminé',
+
   'purpose.marketing': 'Prospection commerciale',
   'purpose.newsletter': 'Lettre d’information',
   'purpose.profiling': 'Profilage',

@@ -8,6 +8,7 @@ import { useI18n } from '../i18n';
 import { Badge, Card, EmptyState, ErrorBox, Facts, lifecycleTone } from '../components/bits';
 import { displayName } from '../names';
 import { InteractionForm } from '../components/InteractionForm';
+import { present } from '../timeline';
 
 export function Customer360({ id }: { id: string }) {
   const i = useI18n();
@@ -401,30 +402,29 @@ function Timeline({ id, version }: { id: string; version: number }) {
       {!error && !loading && items.length === 0 && <p class="muted">{t('c360.timelineEmpty')}</p>}
       {items.length > 0 && (
         <ol class="timeline" aria-busy={loading ? 'true' : undefined}>
-          {items.map((it) => (
-            <li class={`tl-item tl-${it.kind}`} key={`${it.kind}-${it.id}`}>
-              <span class="tl-icon" aria-hidden="true">{KIND_ICON[it.kind] ?? CHANNEL_ICON[it.channel ?? ''] ?? '•'}</span>
-              <div class="tl-body">
-                <div class="tl-meta">
-                  <time dateTime={it.at}>{fmt.dateTime(it.at)}</time>
-                  <span> · {label('tl', it.kind)}</span>
-                  {it.channel && <span> · {label('channel', it.channel)}</span>}
-                  {it.direction && <span> · {label('direction', it.direction)}</span>}
+          {items.map((it) => {
+            const v = present(it, i);
+            return (
+              <li class={`tl-item tl-${it.kind}`} key={`${it.kind}-${it.id}`}>
+                <span class="tl-icon" aria-hidden="true">{KIND_ICON[it.kind] ?? CHANNEL_ICON[it.channel ?? ''] ?? '•'}</span>
+                <div class="tl-body">
+                  <div class="tl-meta">
+                    <time dateTime={it.at}>{fmt.dateTime(it.at)}</time>
+                    <span> · {label('tl', it.kind)}</span>
+                    {it.channel && <span> · {label('channel', it.channel)}</span>}
+                    {it.direction && <span> · {label('direction', it.direction)}</span>}
+                  </div>
+                  <div class="tl-title">{v.title}</div>
+                  {it.detail && <p class="tl-detail">{it.detail}</p>}
+                  <div class="tl-tags">
+                    {v.outcome && <Badge tone={v.tone}>{v.outcome}</Badge>}
+                    {v.offer && <Badge tone="info">{t('tl.offerNamed', { offer: v.offer })}</Badge>}
+                    {it.amount_minor !== null && it.amount_minor !== undefined && <strong class="tl-amount">{fmt.money(it.amount_minor, it.currency)}</strong>}
+                  </div>
                 </div>
-                <div class="tl-title">{it.title || label('tl', it.kind)}</div>
-                {it.detail && <p class="tl-detail">{it.detail}</p>}
-                <div class="tl-tags">
-                  {it.outcome && (
-                    <Badge tone={it.outcome === 'offer_refused' || it.outcome === 'complaint' ? 'bad' : it.outcome === 'offer_accepted' ? 'good' : 'plain'}>
-                      {label('outcome', it.outcome)}
-                    </Badge>
-                  )}
-                  {it.offer && <Badge tone="info">{t('tl.offerNamed', { offer: it.offer })}</Badge>}
-                  {it.amount_minor !== null && it.amount_minor !== undefined && <strong class="tl-amount">{fmt.money(it.amount_minor, it.currency)}</strong>}
-                </div>
-              </div>
-            </li>
-          ))}
+              </li>
+            );
+          })}
         </ol>
       )}
       {loading && items.length === 0 && <p class="muted">{t('common.loading')}</p>}

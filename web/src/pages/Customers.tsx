@@ -138,8 +138,8 @@ export function Customers({ route }: { route: Route }) {
             </thead>
             <tbody>
               {items.map((c) => {
-                const a = c.addresses?.[0];
-                const place = [a?.city, a?.country ? a.country.toUpperCase() : null].filter(Boolean).join(', ');
+                const a = c.addresses?.find((x) => x.city || x.country) ?? { city: c.city, country: c.country };
+                const place = [a.city, a.country ? a.country.toUpperCase() : null].filter(Boolean).join(', ');
                 return (
                   <tr key={c.id} class="clickable" onClick={(e) => {
                     if ((e.target as HTMLElement).closest('a')) return;
