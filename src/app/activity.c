@@ -134,7 +134,7 @@ const struct field interaction_fields[] = {
 static const char *const interaction_names[] = {
     "id",      "customer_id", "at",          "channel",   "direction", "kind",     "subject", "body",
     "outcome", "offer",       "user_id",     "campaign_id", "ticket_id", "deal_id", "order_id", NULL};
-#define INTERACTION_TYPES "iitssssssssiiiii"
+#define INTERACTION_TYPES "iitsssssssiiiii"
 #define INTERACTION_COLS                                                                           \
     "id, customer_id, at, channel, direction, kind, subject, body, outcome, offer, user_id, "      \
     "campaign_id, ticket_id, deal_id, order_id"
@@ -647,8 +647,8 @@ int contract_list(struct ctx *c, int64_t customer_id, json_t **out)
  * the timeline by adding one row here. ?1 is the customer id. */
 static const char *const timeline_sources[] = {
     "SELECT 'interaction' AS kind, at, id, channel, direction, COALESCE(subject, kind) AS title, "
-    "body AS detail, CASE WHEN offer IS NULL THEN outcome ELSE COALESCE(outcome, '') || ': ' || "
-    "offer END AS outcome, NULL AS amount_minor, NULL AS currency FROM interactions WHERE "
+    "body AS detail, CASE WHEN offer IS NULL THEN outcome WHEN outcome IS NULL THEN kind || ': ' "
+    "|| offer ELSE outcome || ': ' || offer END AS outcome, NULL AS amount_minor, NULL AS currency FROM interactions WHERE "
     "customer_id = ?1",
     "SELECT 'order', ordered_at, id, COALESCE(channel, 'store'), 'inbound', CASE WHEN kind = "
     "'refund' THEN 'Refund ' ELSE 'Order ' END || COALESCE(external_id, CAST(id AS TEXT)), "

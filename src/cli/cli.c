@@ -1,8 +1,183 @@
+/* The command table, dispatch and shared helpers of the CLI (see cli.h). */
 #include "cli/cli.h"
+
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/log.h"
+
+const struct command commands[] = {
+    {"help", cmd_help, "list the commands", "relatio help [COMMAND]"},
+    {"serve", cmd_serve, "serve the API and the web app",
+     "relatio serve [--db PATH] [--port 8080] [--bind 127.0.0.1] [--web DIR] [--threads N]"},
+    {"demo", cmd_demo, "create a demo database and serve it",
+     "relatio demo [--db PATH] [--customers N] [--orders-per-customer N] [--seed N] [--no-serve] "
+     "[--port 8080] [--bind 127.0.0.1] [--web DIR]"},
+    {"user", cmd_user, "add, change or list users",
+     "relatio user add --email E --role ROLE [--name N] (--password-stdin | --password P)\n"
+     "       relatio user passwd --email E --password-stdin\n"
+     "       relatio user list [--json]"},
+    {"token", cmd_token, "create an API token (printed once)",
+     "relatio token create USER_EMAIL [--name N]"},
+    {"customer", cmd_customer, "show or search customers",
+     "relatio customer get ID [--json]\n       relatio customer search TEXT [--limit N] [--json]"},
+    {"import", cmd_import, "import customers or orders from CSV",
+     "relatio import customers|orders FILE.csv[.gz] [--map SOURCE=field ...] [--currency CODE] "
+     "[--dry-run] [--json]"},
+    {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
+    {"restore", cmd_restore, "restore a backup into the database",
+     "relatio restore FILE [--db PATH]"},
+    {NULL, NULL, NULL, NULL},
+};
+
+void cli_usage(const char *name, int to_stderr)
+{
+    FILE *f = to_stderr ? stderr : stdout;
+    for (const struct command *c = commands; c->name; c++)
+        if (!strcmp(c->name, name)) {
+            fprintf(f, "%s: %s\nusage: %s\n", c->name, c->summary, c->usage);
+            fprintf(f, "common options: --db PATH (default ./relatio.db or $RELATIO_DB), --json, "
+                       "--help\n");
+        }
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc > 1) {
+        cli_usage(argv[1], 0);
+        return EXIT_OK;
+    }
+    printf("relatio: the customer relationship database\n\ncommands:\n");
+    for (const struct command *c = commands; c->name; c++)
+        printf("  %-10s %s\n", c->name, c->summary);
+    printf("\n'relatio COMMAND --help' tells more. Exit codes: 0 ok, 1 usage, 2 data error.\n");
+    return EXIT_OK;
+}
+
+int cli_fail(const struct err *e)
+{
+    if (e->field[0])
+        fprintf(stderr, "error: %s: %s\n", e->field, e->msg);
+    else
+        fprintf(stderr, "error: %s\n", e->msg);
+    return e->kind == ERR_BADREQ ? EXIT_USAGE : EXIT_DATA;
+}
+
+void cli_print_json(json_t *v)
+{
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII * 0);
+    if (s) {
+        puts(s);
+        free(s);
+    }
+    json_decref(v);
+}
+
+const char *cli_default_db(void)
+{
+    const char *v = getenv("RELATIO_DB");
+    return v && *v ? v : "relatio.db";
+}
+
+void cli_progress(const char *stage, double frac, void *arg)
+{
+    (void)arg;
+    static char last_stage[64];
+    static int last_pct = -1;
+    int pct = (int)(frac * 100.0 + 0.5);
+    if (pct > 100)
+        pct = 100;
+    int same = strncmp(last_stage, stage, sizeof(last_stage) - 1) == 0;
+    if (isatty(2)) {
+        if (same && pct == last_pct)
+            return;
+        int bar = pct * 30 / 100;
+        fprintf(stderr, "\r%-14s [%.*s%*s] %3d%%", stage, bar, "##############################",
+                30 - bar, "", pct);
+        if (pct >= 100)
+            fputc('\n', stderr);
+    } else {
+        if (same && pct / 10 == last_pct / 10)
+            return;
+        fprintf(stderr, "%s: %d%%\n", stage, pct);
+    }
+    snprintf(last_stage, sizeof(last_stage), "%s", stage);
+    last_pct = pct;
+}
+
+int cli_parse(const char *cmd, int argc, char **argv, const struct optdef *defs, const char **pos,
+              int npos, int *npos_out)
+{
+    int np = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || !a[2]) {
+            if (np >= npos) {
+                fprintf(stderr, "error: unexpected argument '%s'\n", a);
+                cli_usage(cmd, 1);
+                return EXIT_USAGE;
+            }
+            pos[np++] = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        const struct optdef *d = defs;
+        while (d->name && !(strlen(d->name) == nl && !strncmp(d->name, a + 2, nl)))
+            d++;
+        if (!d->name) {
+            fprintf(stderr, "error: unknown option '%s'\n", a);
+            cli_usage(cmd, 1);
+            return EXIT_USAGE;
+        }
+        if (d->flag) {
+            *d->flag = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v) {
+            fprintf(stderr, "error: option --%s needs a value\n", d->name);
+            return EXIT_USAGE;
+        }
+        if (d->list) {
+            if (*d->nlist >= d->max) {
+                fprintf(stderr, "error: too many --%s options\n", d->name);
+                return EXIT_USAGE;
+            }
+            d->list[(*d->nlist)++] = v;
+        } else {
+            *d->value = v;
+        }
+    }
+    if (npos_out)
+        *npos_out = np;
+    return 0;
+}
+
 int cli_main(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    puts("relatio");
-    return 0;
+    log_init();
+    if (argc < 2) {
+        cmd_help(1, argv);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return cmd_help(1, argv);
+    if (!strcmp(argv[1], "--version")) {
+        puts("relatio 0.1.0");
+        return EXIT_OK;
+    }
+    for (const struct command *c = commands; c->name; c++)
+        if (!strcmp(c->name, argv[1])) {
+            for (int i = 2; i < argc; i++)
+                if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+                    cli_usage(c->name, 0);
+                    return EXIT_OK;
+                }
+            return c->run(argc - 1, argv + 1);
+        }
+    fprintf(stderr, "error: unknown command '%s' (see 'relatio help')\n", argv[1]);
+    return EXIT_USAGE;
 }

@@ -25,8 +25,7 @@ struct stmt {
 
 struct store {
     sqlite3 *db;
-    int depth;  /* nesting of store_begin */
-    int doomed; /* an inner level rolled back: the outer must not commit */
+    int depth; /* nesting of store_begin: 1 transaction, more savepoints */
     struct stmt *cache[CACHE_SLOTS];
 };
 
@@ -190,14 +189,18 @@ const char *store_backend(const struct store *st)
     return "sqlite";
 }
 
+/* Nested levels are savepoints, so an inner failure (one bad row of an
+ * import) rolls back only its own work. */
 int store_begin(struct store *st, struct err *e)
 {
-    if (st->depth++ > 0)
-        return 0;
-    st->doomed = 0;
-    int rc = store_exec(st, "BEGIN IMMEDIATE", e);
-    if (rc)
-        st->depth = 0;
+    char sql[48];
+    if (st->depth == 0)
+        snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE");
+    else
+        snprintf(sql, sizeof(sql), "SAVEPOINT s%d", st->depth);
+    int rc = store_exec(st, sql, e);
+    if (!rc)
+        st->depth++;
     return rc;
 }
 
@@ -205,14 +208,14 @@ int store_commit(struct store *st, struct err *e)
 {
     if (st->depth <= 0)
         return err_set(e, ERR_INTERNAL, "", "commit without a transaction");
-    if (--st->depth > 0)
-        return 0;
-    if (st->doomed) {
-        st->doomed = 0;
-        return err_set(e, ERR_INTERNAL, "", "transaction was rolled back by an inner step");
-    }
-    int rc = store_exec(st, "COMMIT", e);
-    if (rc)
+    char sql[48];
+    st->depth--;
+    if (st->depth == 0)
+        snprintf(sql, sizeof(sql), "COMMIT");
+    else
+        snprintf(sql, sizeof(sql), "RELEASE s%d", st->depth);
+    int rc = store_exec(st, sql, e);
+    if (rc && st->depth == 0)
         store_exec(st, "ROLLBACK", NULL);
     return rc;
 }
@@ -221,12 +224,14 @@ void store_rollback(struct store *st)
 {
     if (st->depth <= 0)
         return;
-    if (!st->doomed && sqlite3_get_autocommit(st->db) == 0)
-        store_exec(st, "ROLLBACK", NULL);
-    if (--st->depth > 0)
-        st->doomed = 1;
+    char sql[64];
+    st->depth--;
+    if (st->depth == 0)
+        snprintf(sql, sizeof(sql), "ROLLBACK");
     else
-        st->doomed = 0;
+        snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d", st->depth, st->depth);
+    if (sqlite3_get_autocommit(st->db) == 0)
+        store_exec(st, sql, NULL);
 }
 
 int store_bulk(struct store *st, int on, struct err *e)

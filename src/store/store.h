@@ -26,7 +26,7 @@ void store_close(struct store *st);
 const char *store_backend(const struct store *st);
 
 /* Write transactions. store_begin takes the write lock at once (no upgrade
- * deadlocks); nested begins are counted and only the outermost commits. */
+ * deadlocks); a nested begin is a savepoint that its rollback undoes alone. */
 int store_begin(struct store *st, struct err *e);
 int store_commit(struct store *st, struct err *e);
 void store_rollback(struct store *st);

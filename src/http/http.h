@@ -1,0 +1,78 @@
+/*
+ * The HTTP layer: a request, a response, the handler signature and the route
+ * table. Handlers are thin: parse → call a service in app/ → render. They
+ * return 0 with the response filled, or a negative error kind with req->c.err
+ * filled, which server.c turns into RFC 9457 problem details.
+ */
+#ifndef HTTP_HTTP_H
+#define HTTP_HTTP_H
+#include <jansson.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "util/fields.h"
+
+struct MHD_Connection;
+
+#define HTTP_MAX_BODY (1024 * 1024) /* bytes of request body accepted */
+#define HTTP_MAX_PARAMS 4
+
+struct req {
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+    const char *params[HTTP_MAX_PARAMS]; /* path parameters in order, raw */
+    int64_t id;                          /* the first numeric path parameter */
+    json_t *body;                        /* parsed JSON object body, or NULL */
+    struct ctx c;                        /* the call: app, store, actor, error */
+    char session[65];                    /* session token when signed in by cookie */
+};
+
+struct resp {
+    int status;       /* 200 when left 0 */
+    json_t *json;     /* body, owned by the response */
+    char *raw;        /* or a raw body (malloc'd) with its type */
+    size_t raw_len;
+    const char *ctype;
+    char etag[40];
+    char location[128];
+    char cookie[256];
+};
+
+typedef int (*handler_fn)(struct req *r, struct resp *w);
+
+struct route {
+    const char *method;
+    const char *path; /* "/api/v1/customers/{id}" */
+    handler_fn fn;
+    int roles;        /* enum role bits allowed; 0 = public */
+    const char *tag;
+    const char *summary;
+    const struct field *body; /* accepted body, for the OpenAPI document */
+};
+
+/* The table (routes.c), ending with a NULL method. */
+extern const struct route routes[];
+
+/* Query-string value or NULL. */
+const char *req_query(struct req *r, const char *name);
+/* Integer query parameter: *out = dflt when absent; ERR_BADREQ naming it
+ * when not an integer. */
+int req_query_int(struct req *r, const char *name, int64_t dflt, int64_t *out);
+/* Request header or NULL. */
+const char *req_header(struct req *r, const char *name);
+/* The numeric path parameter i (0-based), or ERR_NOTFOUND. */
+int req_param_id(struct req *r, int i, int64_t *out);
+
+/* Fills w with a JSON body and status (takes ownership of body). */
+int reply_json(struct resp *w, int status, json_t *body);
+
+/* The OpenAPI 3.1 document built from the route table. Caller owns it. */
+json_t *openapi_document(void);
+
+/* Serves until SIGINT/SIGTERM; then stops accepting and finishes in-flight
+ * requests. web_root (may be NULL) holds the built web app. */
+int http_serve(struct app *a, const char *bind, int port, const char *web_root, int threads,
+               struct err *e);
+
+#endif
