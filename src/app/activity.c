@@ -367,7 +367,7 @@ const struct field order_fields[] = {
     {"channel", FT_ENUM, FF_NULLABLE, 0, CHANNELS, NULL, NULL},
     {"store", FT_STRING, FF_NULLABLE, 100, NULL, NULL, NULL},
     {"country", FT_COUNTRY, FF_NULLABLE, 0, NULL, NULL, NULL},
-    {"lines", FT_OBJECTS, 0, 1000, NULL, line_fields, NULL},
+    {"lines", FT_OBJECTS, 0, 10000, NULL, line_fields, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -497,7 +497,7 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
             char stage[64];
             since = 0;
             snprintf(stage, sizeof(stage), "%s: %ld rows", o->kind, ru.rows);
-            o->progress(stage, 0, o->progress_arg);
+            o->progress(stage, -1, o->progress_arg);
         }
     }
     if (orders)

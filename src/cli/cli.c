@@ -86,6 +86,10 @@ void cli_progress(const char *stage, double frac, void *arg)
     (void)arg;
     static char last_stage[64];
     static int last_pct = -1;
+    if (frac < 0) { /* unknown total: the stage says how far */
+        fprintf(stderr, isatty(2) ? "\r%-40s" : "%s\n", stage);
+        return;
+    }
     int pct = (int)(frac * 100.0 + 0.5);
     if (pct > 100)
         pct = 100;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "util/embedded.h"
@@ -503,6 +504,8 @@ int store_backup(struct store *st, const char *path, void (*progress)(double, vo
 int store_restore(const char *url, const char *path, struct err *e)
 {
     struct store *src = NULL, *dst = NULL;
+    if (access(path, R_OK) != 0)
+        return err_set(e, ERR_NOTFOUND, "file", "cannot read backup '%s'", path);
     int rc = store_open_raw(&src, path, e);
     if (rc)
         return rc;

@@ -49,6 +49,7 @@ struct csv_reader {
     int z_ready;
     z_stream z;
     unsigned char *out; /* BLOCK bytes of inflated data */
+    char z_bad[128];    /* a gzip error held back until the data before it is read */
 
     /* parse window and state */
     const unsigned char *p, *end;
@@ -167,9 +168,13 @@ static int z_refill(struct csv_reader *r)
     return 0;
 }
 
-/* Inflates up to BLOCK bytes into r->out; *got 0 means the end. */
+/* Inflates up to BLOCK bytes into r->out; *got 0 means the end. A gzip
+ * error after some output is reported by the next call, so the records
+ * before a damaged or truncated end are still read. */
 static int z_block(struct csv_reader *r, size_t *got)
 {
+    if (r->z_bad[0])
+        return fail(r, CSV_EIO, 0, "%s", r->z_bad);
     r->z.next_out = r->out;
     r->z.avail_out = BLOCK;
     while (r->z.avail_out > 0) {
@@ -182,24 +187,35 @@ static int z_block(struct csv_reader *r, size_t *got)
         if (r->gz_member_end) {
             if (r->z.avail_in == 0)
                 break; /* src_eof: clean end after a whole member */
-            if (r->z.next_in[0] != 0x1f)
-                return fail(r, CSV_EIO, 0, "unexpected data after the end of the gzip stream");
-            if (inflateReset(&r->z) != Z_OK)
-                return fail(r, CSV_EIO, 0, "gzip: cannot reset the decompressor");
+            if (r->z.next_in[0] != 0x1f) {
+                snprintf(r->z_bad, sizeof(r->z_bad), "unexpected data after the gzip stream");
+                break;
+            }
+            if (inflateReset(&r->z) != Z_OK) {
+                snprintf(r->z_bad, sizeof(r->z_bad), "cannot reset the gzip decompressor");
+                break;
+            }
             r->gz_member_end = 0;
             continue;
         }
-        if (r->z.avail_in == 0)
-            return fail(r, CSV_EIO, 0, "gzip data is truncated");
+        if (r->z.avail_in == 0) {
+            snprintf(r->z_bad, sizeof(r->z_bad), "gzip data is truncated");
+            break;
+        }
         int zrc = inflate(&r->z, Z_NO_FLUSH);
         if (zrc == Z_STREAM_END) {
             r->gz_member_end = 1;
             continue;
         }
-        if (zrc != Z_OK)
-            return fail(r, CSV_EIO, 0, "corrupt gzip data: %s", r->z.msg ? r->z.msg : "inflate failed");
+        if (zrc != Z_OK) {
+            snprintf(r->z_bad, sizeof(r->z_bad), "corrupt gzip data: %s",
+                     r->z.msg ? r->z.msg : "inflate failed");
+            break;
+        }
     }
     *got = BLOCK - r->z.avail_out;
+    if (r->z_bad[0] && *got == 0)
+        return fail(r, CSV_EIO, 0, "%s", r->z_bad);
     return 0;
 }
 
@@ -864,7 +880,7 @@ static int start(struct csv_reader *r, struct err *e)
         if (rc == 0)
             rc = fill(r);
         if (rc < 0)
-            return err_set(e, ERR_INTERNAL, NULL, "%s", r->err.msg);
+            return err_set(e, ERR_INVALID, NULL, "%s", r->err.msg);
     } else if (got == 0) {
         r->eof = 1;
     } else {

@@ -1,0 +1,351 @@
+/*
+ * BG/NBD (see bgnbd.h): likelihood with its analytic gradient for the fit,
+ * and the closed-form predictions of Fader, Hardie & Lee (2005).
+ */
+#include "analytics/bgnbd.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+
+/* ======================================================================== */
+/* Special functions, guarded                                                */
+/* ======================================================================== */
+
+/* GSL calls its error handler (abort by default) on a domain error, so the
+ * arguments are checked here and a NaN propagates instead. */
+static double lng(double v)
+{
+    return v > 0 && isfinite(v) ? gsl_sf_lngamma(v) : NAN;
+}
+
+static double lnbeta(double a, double b)
+{
+    return lng(a) + lng(b) - lng(a + b);
+}
+
+static double digamma(double v)
+{
+    return v > 0 && isfinite(v) ? gsl_sf_psi(v) : NAN;
+}
+
+static int params_ok(const struct bgnbd_params *p)
+{
+    return p->r > 0 && p->alpha > 0 && p->a > 0 && p->b > 0 && isfinite(p->r) &&
+           isfinite(p->alpha) && isfinite(p->a) && isfinite(p->b);
+}
+
+/*
+ * Gauss's hypergeometric series 2F1(a, b; c; z) for 0 <= z < 1, summed
+ * until the terms stop mattering. Callers pass Euler-transformed parameters
+ * whose terms decay at least like j^(a+b-c-1) z^j, so the loop is short even
+ * for z near 1. NaN when c hits a pole or the series fails to settle.
+ */
+static double hyp2f1(double a, double b, double c, double z)
+{
+    if (!(z >= 0 && z < 1))
+        return NAN;
+    double term = 1, sum = 1;
+    for (int j = 0; j < 1000000; j++) {
+        if (c + j == 0)
+            return NAN;
+        term *= (a + j) * (b + j) / ((c + j) * (j + 1)) * z;
+        sum += term;
+        if (term == 0 || (fabs(term) < 1e-17 * fabs(sum) && j > 2))
+            return sum;
+    }
+    return NAN;
+}
+
+/* 1 - (1-z)^(a-1) 2F1(a+b-1-r, a-1; c; z): the bracket of eqs. 9 and 10
+ * after Euler's transformation 2F1(A, B; C; z) = (1-z)^(C-A-B)
+ * 2F1(C-A, C-B; C; z), with (A, B, C) = (r+x, b+x, a+b+x-1) and c = C.
+ * The power in front of the 2F1 in the paper, (1-z)^(r+x), then combines
+ * with (1-z)^(C-A-B) into (1-z)^(a-1), independent of x: no huge 2F1
+ * times tiny power for heavy buyers. */
+static double bracket(const struct bgnbd_params *p, double c, double z)
+{
+    double f = hyp2f1(p->a + p->b - 1 - p->r, p->a - 1, c, z);
+    return 1 - exp((p->a - 1) * log1p(-z)) * f;
+}
+
+/* ======================================================================== */
+/* Likelihood                                                                */
+/* ======================================================================== */
+
+double bgnbd_loglik1(const struct bgnbd_params *p, int32_t x, double t_x, double T)
+{
+    if (!params_ok(p) || x < 0)
+        return NAN;
+    double r = p->r, al = p->alpha, a = p->a, b = p->b;
+    double a1 = lng(r + x) - lng(r) + r * log(al);
+    double a2 = lnbeta(a, b + x) - lnbeta(a, b);
+    double a3 = -(r + x) * log(al + T);
+    if (x == 0)
+        return a1 + a2 + a3;
+    /* B(a+1, b+x-1)/B(a, b+x) = a/(b+x-1), so the second term is relative
+     * to the first by that factor (FHL 2005, eq. 6) */
+    double a4 = log(a) - log(b + x - 1) - (r + x) * log(al + t_x);
+    double m = a3 > a4 ? a3 : a4;
+    return a1 + a2 + m + log(exp(a3 - m) + exp(a4 - m));
+}
+
+double bgnbd_loglik(const struct bgnbd_params *p, const struct clv_summary *s, size_t n)
+{
+    double ll = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].x >= 0)
+            ll += bgnbd_loglik1(p, s[i].x, s[i].t_x, s[i].T);
+    }
+    return ll;
+}
+
+/* ======================================================================== */
+/* Fit                                                                       */
+/* ======================================================================== */
+
+/* Customers sharing (x, t_x, T), counted once with weight w. */
+struct group {
+    int32_t x;
+    uint32_t xi; /* index of x among the distinct frequencies */
+    double t_x, T, w;
+};
+
+/* Terms that depend on x only (FHL 2005 eq. 6, A1 and A2 in their note). */
+struct xterm {
+    double a12;              /* A1 + A2 */
+    double d1r, d2a, d2b;    /* their derivatives in r, a, b */
+    double ln_bx1;           /* log(b + x - 1), x > 0 */
+};
+
+struct fit_ctx {
+    struct group *g;
+    size_t ng;
+    int32_t *xs;   /* distinct frequencies */
+    struct xterm *xt;
+    size_t nx;
+    double weight; /* number of customers */
+};
+
+static int cmp_group(const void *pa, const void *pb)
+{
+    const struct group *a = pa, *b = pb;
+    if (a->x != b->x)
+        return (a->x > b->x) - (a->x < b->x);
+    if (a->t_x != b->t_x)
+        return (a->t_x > b->t_x) - (a->t_x < b->t_x);
+    return (a->T > b->T) - (a->T < b->T);
+}
+
+/* The mean negative log-likelihood and its gradient in log-parameters. */
+static int objective(const double *phi, double *f, double *grad, void *vctx)
+{
+    const struct fit_ctx *c = vctx;
+    double r = exp(phi[0]), al = exp(phi[1]), a = exp(phi[2]), b = exp(phi[3]);
+    double ln_al = log(al);
+    double lg_r = lng(r), lg_b = lng(b), lg_ab = lng(a + b);
+    double ps_r = 0, ps_b = 0, ps_ab = 0;
+    if (grad) {
+        ps_r = digamma(r);
+        ps_b = digamma(b);
+        ps_ab = digamma(a + b);
+    }
+    for (size_t i = 0; i < c->nx; i++) {
+        double x = c->xs[i];
+        struct xterm *t = &c->xt[i];
+        t->a12 = lng(r + x) - lg_r + r * ln_al + lg_ab + lng(b + x) - lg_b - lng(a + b + x);
+        t->ln_bx1 = x > 0 ? log(b + x - 1) : 0;
+        if (grad) {
+            double ps_abx = digamma(a + b + x);
+            t->d1r = digamma(r + x) - ps_r + ln_al;
+            t->d2a = ps_ab - ps_abx;
+            t->d2b = ps_ab + digamma(b + x) - ps_b - ps_abx;
+        }
+    }
+    double ll = 0, gr = 0, gal = 0, ga = 0, gb = 0, ln_a = log(a);
+    for (size_t i = 0; i < c->ng; i++) {
+        const struct group *g = &c->g[i];
+        const struct xterm *t = &c->xt[g->xi];
+        double rx = r + g->x, ln_T = log(al + g->T);
+        double a3 = -rx * ln_T, lse = a3, w3 = 1, w4 = 0, ln_tx = 0;
+        if (g->x > 0) {
+            ln_tx = log(al + g->t_x);
+            double a4 = ln_a - t->ln_bx1 - rx * ln_tx;
+            double m = a3 > a4 ? a3 : a4, e3 = exp(a3 - m), e4 = exp(a4 - m);
+            lse = m + log(e3 + e4);
+            w3 = e3 / (e3 + e4);
+            w4 = e4 / (e3 + e4);
+        }
+        ll += g->w * (t->a12 + lse);
+        if (grad) {
+            gr += g->w * (t->d1r - w3 * ln_T - w4 * ln_tx);
+            gal += g->w * (r / al - w3 * rx / (al + g->T) - (g->x > 0 ? w4 * rx / (al + g->t_x) : 0));
+            ga += g->w * (t->d2a + w4 / a);
+            gb += g->w * (t->d2b - (g->x > 0 ? w4 / (b + g->x - 1) : 0));
+        }
+    }
+    *f = -ll / c->weight;
+    if (grad) { /* chain rule through theta = exp(phi) */
+        grad[0] = -gr * r / c->weight;
+        grad[1] = -gal * al / c->weight;
+        grad[2] = -ga * a / c->weight;
+        grad[3] = -gb * b / c->weight;
+    }
+    return isfinite(*f) ? 0 : -1;
+}
+
+int bgnbd_fit(struct bgnbd_fit *out, const struct clv_summary *s, size_t n,
+              const struct mle_options *o, struct err *e)
+{
+    memset(out, 0, sizeof(*out));
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].x < 0)
+            continue;
+        if (!(s[i].t_x >= 0 && s[i].T >= s[i].t_x && isfinite(s[i].T)))
+            return err_set(e, ERR_INVALID, "summary", "row %lu: need 0 <= t_x <= T",
+                           (unsigned long)i);
+        used++;
+    }
+    if (used == 0)
+        return err_set(e, ERR_INVALID, "summary", "no customer to fit");
+
+    int rc = 0;
+    struct fit_ctx c = {0};
+    c.g = malloc(used * sizeof(*c.g));
+    if (!c.g) {
+        rc = err_set(e, ERR_INTERNAL, "", "out of memory");
+        goto out;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].x >= 0)
+            c.g[k++] = (struct group){s[i].x, 0, s[i].t_x, s[i].T, 1};
+    }
+    qsort(c.g, used, sizeof(*c.g), cmp_group);
+    /* merge equal triples; the sort also brings equal x together */
+    size_t ng = 0, nx = 0;
+    for (size_t i = 0; i < used; i++) {
+        if (ng > 0 && cmp_group(&c.g[ng - 1], &c.g[i]) == 0) {
+            c.g[ng - 1].w += 1;
+            continue;
+        }
+        if (ng == 0 || c.g[ng - 1].x != c.g[i].x)
+            nx++;
+        c.g[ng++] = c.g[i];
+    }
+    c.ng = ng;
+    c.nx = nx;
+    c.weight = (double)used;
+    c.xs = malloc(nx * sizeof(*c.xs));
+    c.xt = malloc(nx * sizeof(*c.xt));
+    if (!c.xs || !c.xt) {
+        rc = err_set(e, ERR_INTERNAL, "", "out of memory");
+        goto out;
+    }
+    size_t xi = 0;
+    for (size_t i = 0; i < ng; i++) {
+        if (i > 0 && c.g[i].x != c.g[i - 1].x)
+            xi++;
+        c.xs[xi] = c.g[i].x;
+        c.g[i].xi = (uint32_t)xi;
+    }
+
+    const double start[4] = {1, 1, 1, 1};
+    struct mle_result m;
+    if (mle_minimise(&m, 4, start, objective, &c, c.weight, o) < 0) {
+        rc = err_set(e, ERR_INTERNAL, "", "the optimiser could not start");
+        goto out;
+    }
+    out->p = (struct bgnbd_params){m.theta[0], m.theta[1], m.theta[2], m.theta[3]};
+    out->se = (struct bgnbd_params){m.se[0], m.se[1], m.se[2], m.se[3]};
+    out->ll = -m.f * c.weight;
+    out->n = used;
+    out->groups = ng;
+    out->iterations = m.iterations;
+    out->converged = m.converged;
+out:
+    free(c.g);
+    free(c.xs);
+    free(c.xt);
+    return rc;
+}
+
+/* ======================================================================== */
+/* Predictions                                                               */
+/* ======================================================================== */
+
+double bgnbd_expected(const struct bgnbd_params *p, double t)
+{
+    if (!params_ok(p) || !(t >= 0))
+        return NAN;
+    if (t == 0)
+        return 0;
+    double z = t / (p->alpha + t);
+    return (p->a + p->b - 1) / (p->a - 1) * bracket(p, p->a + p->b - 1, z);
+}
+
+/* a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x): the odds of having dropped out
+ * after the last purchase against still being active (0 when x = 0). */
+static double dropout_odds(const struct bgnbd_params *p, int32_t x, double t_x, double T)
+{
+    if (x == 0)
+        return 0;
+    return exp(log(p->a) - log(p->b + x - 1) +
+               (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x)));
+}
+
+double bgnbd_conditional_expected(const struct bgnbd_params *p, double t, int32_t x, double t_x,
+                                  double T)
+{
+    if (!params_ok(p) || !(t >= 0) || x < 0)
+        return NAN;
+    if (t == 0)
+        return 0;
+    double z = t / (p->alpha + T + t);
+    double c = p->a + p->b + x - 1;
+    return c / (p->a - 1) * bracket(p, c, z) / (1 + dropout_odds(p, x, t_x, T));
+}
+
+double bgnbd_p_alive(const struct bgnbd_params *p, int32_t x, double t_x, double T)
+{
+    if (!params_ok(p) || x < 0)
+        return NAN;
+    return 1 / (1 + dropout_odds(p, x, t_x, T));
+}
+
+/* P(N >= k) for N negative binomial with P(N = j) = G(r+j)/(G(r) j!)
+ * (1-z)^r z^j, summed upwards from j = k. */
+static double nb_tail(double r, double z, int32_t k)
+{
+    if (z == 0)
+        return k == 0 ? 1 : 0;
+    double term = exp(lng(r + k) - lng(r) - lng(k + 1.0) + r * log1p(-z) + k * log(z));
+    double sum = 0;
+    for (int64_t j = k; j < (int64_t)k + 10000000; j++) {
+        sum += term;
+        double ratio = (r + (double)j) / ((double)j + 1) * z;
+        term *= ratio;
+        if (ratio < 1 && term < 1e-17 * sum)
+            break;
+    }
+    return sum;
+}
+
+double bgnbd_pmf(const struct bgnbd_params *p, double t, int32_t k)
+{
+    if (!params_ok(p) || !(t >= 0) || k < 0)
+        return NAN;
+    if (t == 0)
+        return k == 0 ? 1 : 0;
+    double r = p->r, al = p->alpha, a = p->a, b = p->b;
+    double z = t / (al + t); /* and 1 - z = alpha / (alpha + t) */
+    double head = exp(lnbeta(a, b + k) - lnbeta(a, b) + lng(r + k) - lng(r) - lng(k + 1.0) +
+                      r * log1p(-z) + k * log(z));
+    if (k == 0)
+        return head;
+    return head + exp(lnbeta(a + 1, b + k - 1) - lnbeta(a, b)) * nb_tail(r, z, k);
+}
