@@ -122,3 +122,13 @@ int ctx_init(struct ctx *c, struct app *a, const struct actor *actor)
     c->st = app_store(a, &c->err);
     return c->st ? 0 : c->err.kind;
 }
+
+int ctx_begin_read(struct ctx *c)
+{
+    return store_begin_read(c->st, &c->err);
+}
+
+void ctx_end_read(struct ctx *c)
+{
+    store_end_read(c->st);
+}

@@ -72,6 +72,10 @@ struct store *app_store(struct app *a, struct err *e);
 /* A context for one call by actor (NULL: the system) on this thread. */
 int ctx_init(struct ctx *c, struct app *a, const struct actor *actor);
 
+/* Brackets a read-only call (a GET) in one read transaction. */
+int ctx_begin_read(struct ctx *c);
+void ctx_end_read(struct ctx *c);
+
 /* Shorthand used by services: fill c->err and return the kind. */
 #define fail(c, kind, field, ...) err_set(&(c)->err, (kind), (field), __VA_ARGS__)
 

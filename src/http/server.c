@@ -469,7 +469,7 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
     r.method = method;
     r.url = url;
     int rc = ctx_init(&r.c, sv->app, NULL);
-    int found = -1, path_matched = 0;
+    int found = -1, path_matched = 0, reading = 0;
     char allow[128] = "";
     for (int i = 0; !rc && routes[i].method; i++) {
         if (!match(routes[i].path, url, &r))
@@ -492,6 +492,8 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
         }
     } else if (!rc) {
         match(rt->path, url, &r); /* the loop may have matched other patterns since */
+        /* a GET reads one snapshot, taking the database locks once */
+        reading = !is_unsafe(method) && ctx_begin_read(&r.c) == 0;
         if (rt->roles) {
             rc = authenticate(&r);
             if (!rc && !(r.c.actor.role & rt->roles))
@@ -508,6 +510,8 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
             rc = rt->fn(&r, &w);
         }
     }
+    if (reading)
+        ctx_end_read(&r.c);
     if (rc) {
         int keep405 = w.status == 405;
         problem(&w, &r.c.err, url);

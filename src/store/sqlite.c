@@ -235,6 +235,19 @@ void store_rollback(struct store *st)
         store_exec(st, sql, NULL);
 }
 
+int store_begin_read(struct store *st, struct err *e)
+{
+    if (st->depth > 0)
+        return 0;
+    return store_exec(st, "BEGIN DEFERRED", e);
+}
+
+void store_end_read(struct store *st)
+{
+    if (st->depth == 0 && sqlite3_get_autocommit(st->db) == 0)
+        store_exec(st, "COMMIT", NULL);
+}
+
 int store_bulk(struct store *st, int on, struct err *e)
 {
     return store_exec(st, on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL", e);

@@ -31,6 +31,11 @@ int store_begin(struct store *st, struct err *e);
 int store_commit(struct store *st, struct err *e);
 void store_rollback(struct store *st);
 
+/* A read transaction: one consistent snapshot for several queries, and one
+ * lock round instead of one per statement. Writes must not happen inside. */
+int store_begin_read(struct store *st, struct err *e);
+void store_end_read(struct store *st);
+
 /* Bulk mode for generators and imports into a new database: trades crash
  * safety for speed until store_bulk(st, 0). Never used by the server. */
 int store_bulk(struct store *st, int on, struct err *e);
