@@ -1,6 +1,7 @@
 /* Users, sessions, API tokens, login throttling (see users.h). */
 #include "app/users.h"
 
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,57 @@ static void random_token(char out[65])
     unsigned char b[32];
     randombytes_buf(b, sizeof(b));
     sodium_bin2hex(out, 65, b, sizeof(b));
+}
+
+/* Resolved API tokens, kept a few seconds so that a busy integration does
+ * not pay two queries per request. Any change to users or tokens in this
+ * process empties it; a revocation made by another process (the CLI) takes
+ * effect within TOKEN_CACHE_TTL seconds. */
+#define TOKEN_CACHE_SLOTS 256
+#define TOKEN_CACHE_TTL 10
+static struct {
+    char hash[65];
+    struct actor who;
+    int64_t expires;
+} token_cache[TOKEN_CACHE_SLOTS];
+static pthread_mutex_t token_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void token_cache_clear(void)
+{
+    pthread_mutex_lock(&token_cache_lock);
+    memset(token_cache, 0, sizeof(token_cache));
+    pthread_mutex_unlock(&token_cache_lock);
+}
+
+static unsigned token_slot(const char *hash)
+{
+    unsigned h = 0;
+    for (int i = 0; i < 8; i++)
+        h = h * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return h % TOKEN_CACHE_SLOTS;
+}
+
+static int token_cache_get(const char *hash, int64_t now, struct actor *who)
+{
+    unsigned i = token_slot(hash);
+    int hit = 0;
+    pthread_mutex_lock(&token_cache_lock);
+    if (token_cache[i].expires > now && strcmp(token_cache[i].hash, hash) == 0) {
+        *who = token_cache[i].who;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&token_cache_lock);
+    return hit;
+}
+
+static void token_cache_put(const char *hash, int64_t now, const struct actor *who)
+{
+    unsigned i = token_slot(hash);
+    pthread_mutex_lock(&token_cache_lock);
+    snprintf(token_cache[i].hash, sizeof(token_cache[i].hash), "%s", hash);
+    token_cache[i].who = *who;
+    token_cache[i].expires = now + TOKEN_CACHE_TTL;
+    pthread_mutex_unlock(&token_cache_lock);
 }
 
 int user_add(struct ctx *c, const char *email, const char *name, const char *role,
@@ -116,6 +168,7 @@ int user_passwd(struct ctx *c, const char *email, const char *password)
                        "s", em);
     if (!rc)
         rc = audit_record(c, "passwd", "user", 0, NULL, NULL);
+    token_cache_clear();
     if (rc) {
         store_rollback(c->st);
         return rc;
@@ -247,6 +300,7 @@ int user_update(struct ctx *c, int64_t id, const json_t *in, json_t **out)
         goto out;
     }
     rc = store_commit(c->st, &c->err);
+    token_cache_clear();
 out:
     json_decref(before);
     return rc;
@@ -394,6 +448,9 @@ int auth_bearer(struct ctx *c, const char *token, struct actor *who)
     if (!token || strlen(token) != 64)
         return fail(c, ERR_UNAUTH, "", "invalid API token");
     secret_hash(token, th);
+    int64_t now = time_now();
+    if (token_cache_get(th, now, who))
+        return 0;
     int64_t uid = 0;
     int rc = store_int(c->st, &uid, &c->err,
                        "SELECT user_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
@@ -402,7 +459,10 @@ int auth_bearer(struct ctx *c, const char *token, struct actor *who)
         return fail(c, ERR_UNAUTH, "", "invalid or revoked API token");
     if (rc)
         return rc;
-    return load_actor(c, uid, who);
+    rc = load_actor(c, uid, who);
+    if (!rc)
+        token_cache_put(th, now, who);
+    return rc;
 }
 
 int token_create(struct ctx *c, const char *email, const char *name, char token[65], int64_t *id)
@@ -437,5 +497,6 @@ int token_revoke(struct ctx *c, int64_t id)
         return fail(c, ERR_NOTFOUND, "id", "no such active token");
     if (!rc)
         rc = audit_record(c, "revoke", "api_token", id, NULL, NULL);
+    token_cache_clear();
     return rc;
 }
