@@ -347,6 +347,17 @@ int customer_get(struct ctx *c, int64_t id, json_t **out)
                         "k2.customer_id = k.customer_id AND k2.channel = k.channel AND k2.purpose "
                         "= k.purpose) ORDER BY channel, purpose",
                         id, consent_names, "ssbtss");
+    static const char *const rel_names[] = {"related_id", "kind", "direction", "display_name",
+                                            NULL};
+    if (!rc)
+        rc = child_list(c, o, "relations",
+                        "SELECT r.related_id, r.kind, 'to', COALESCE(NULLIF(TRIM(COALESCE(o.first_name, '') || ' ' || "
+                        "COALESCE(o.last_name, '')), ''), o.name, o.email) FROM customer_relations r JOIN "
+                        "customers o ON o.id = r.related_id WHERE r.customer_id = ?1 UNION ALL SELECT "
+                        "r.customer_id, r.kind, 'from', COALESCE(NULLIF(TRIM(COALESCE(o.first_name, '') || ' ' || "
+                        "COALESCE(o.last_name, '')), ''), o.name, o.email) FROM customer_relations r JOIN "
+                        "customers o ON o.id = r.customer_id WHERE r.related_id = ?1",
+                        id, rel_names, "isss");
     if (!rc) {
         json_t *src = json_null();
         if (source_id) {
@@ -875,6 +886,48 @@ int customer_find(struct ctx *c, const char *external_id, const char *email, int
     }
     *id = 0;
     return 0;
+}
+
+int customer_relate(struct ctx *c, int64_t id, int64_t related_id, const char *kind, int on)
+{
+    if (!kind || !enum_has("household|referral|employee_of|contact_of", kind))
+        return fail(c, ERR_INVALID, "kind", "must be one of: household|referral|employee_of|contact_of");
+    if (id == related_id)
+        return fail(c, ERR_INVALID, "related_id", "a customer cannot be related to itself");
+    int rc = customer_exists(c, id);
+    if (!rc) {
+        rc = customer_exists(c, related_id);
+        if (rc)
+            snprintf(c->err.field, sizeof(c->err.field), "related_id");
+    }
+    if (rc)
+        return rc;
+    rc = store_begin(c->st, &c->err);
+    if (rc)
+        return rc;
+    int64_t n = 0;
+    if (on)
+        rc = store_run(c->st, &n, &c->err,
+                       "INSERT OR IGNORE INTO customer_relations(customer_id, related_id, kind, "
+                       "created_at) VALUES (?, ?, ?, ?)",
+                       "iisi", id, related_id, kind, time_now());
+    else
+        rc = store_run(c->st, &n, &c->err,
+                       "DELETE FROM customer_relations WHERE customer_id = ? AND related_id = ? AND "
+                       "kind = ?",
+                       "iis", id, related_id, kind);
+    if (!rc && !on && n == 0)
+        rc = fail(c, ERR_NOTFOUND, "related_id", "no such relation");
+    json_t *a = json_pack("{s:I,s:s,s:b}", "related_id", (json_int_t)related_id, "kind", kind,
+                          "on", on);
+    if (!rc && n)
+        rc = audit_record(c, on ? "relate" : "unrelate", "customer", id, NULL, a);
+    json_decref(a);
+    if (rc) {
+        store_rollback(c->st);
+        return rc;
+    }
+    return store_commit(c->st, &c->err);
 }
 
 int customer_flag(struct ctx *c, int64_t id, const char *flag, const char *reason, int on)

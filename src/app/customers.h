@@ -48,6 +48,10 @@ const char *customer_lifecycle(const struct config *cfg, int64_t now, int64_t or
 /* Sets or clears a flag ("at_risk") with its reason; audited. */
 int customer_flag(struct ctx *c, int64_t id, const char *flag, const char *reason, int on);
 
+/* Links two customers (household, referral, employee_of, contact_of), or
+ * removes the link (on = 0); audited. */
+int customer_relate(struct ctx *c, int64_t id, int64_t related_id, const char *kind, int on);
+
 /* 0 when the customer exists (and is not merged away), else ERR_NOTFOUND. */
 int customer_exists(struct ctx *c, int64_t id);
 

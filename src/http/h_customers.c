@@ -146,6 +146,37 @@ int h_customers_flag(struct req *r, struct resp *w)
     return h_customers_get(r, w);
 }
 
+int h_customers_relate(struct req *r, struct resp *w)
+{
+    if (!r->body)
+        return err_set(&r->c.err, ERR_BADREQ, "body", "send {\"related_id\":…, \"kind\":…}");
+    const char *key;
+    json_t *v;
+    json_object_foreach(r->body, key, v) if (strcmp(key, "related_id") && strcmp(key, "kind")) return err_set(
+        &r->c.err, ERR_INVALID, key, "unknown field");
+    json_t *rid = json_object_get(r->body, "related_id"), *kind = json_object_get(r->body, "kind");
+    if (!json_is_integer(rid) || json_integer_value(rid) <= 0)
+        return err_set(&r->c.err, ERR_INVALID, "related_id", "must be a customer id");
+    if (!json_is_string(kind))
+        return err_set(&r->c.err, ERR_INVALID, "kind", "must be a string");
+    int rc = customer_relate(&r->c, r->id, json_integer_value(rid), json_string_value(kind), 1);
+    if (rc)
+        return rc;
+    return h_customers_get(r, w);
+}
+
+int h_customers_unrelate(struct req *r, struct resp *w)
+{
+    int64_t rid;
+    int rc = req_param_id(r, 1, &rid);
+    if (!rc)
+        rc = customer_relate(&r->c, r->id, rid, r->params[2], 0);
+    if (rc)
+        return rc;
+    w->status = 204;
+    return 0;
+}
+
 int h_customers_unflag(struct req *r, struct resp *w)
 {
     int rc = customer_flag(&r->c, r->id, r->params[1], NULL, 0);

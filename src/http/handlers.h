@@ -23,6 +23,8 @@ int h_customers_timeline(struct req *r, struct resp *w);
 int h_customers_consents(struct req *r, struct resp *w);
 int h_customers_consent_add(struct req *r, struct resp *w);
 int h_customers_flag(struct req *r, struct resp *w);
+int h_customers_relate(struct req *r, struct resp *w);
+int h_customers_unrelate(struct req *r, struct resp *w);
 int h_customers_unflag(struct req *r, struct resp *w);
 int h_customers_orders(struct req *r, struct resp *w);
 int h_customers_contracts(struct req *r, struct resp *w);

@@ -24,6 +24,11 @@ static const struct field flag_fields[] = {
     {"reason", FT_STRING, 0, 500, NULL, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
+static const struct field relation_fields[] = {
+    {"related_id", FT_ID, FF_REQUIRED, 0, NULL, NULL, NULL},
+    {"kind", FT_ENUM, FF_REQUIRED, 0, "household|referral|employee_of|contact_of", NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL},
+};
 static const struct field status_fields[] = {
     {"status", FT_ENUM, FF_REQUIRED, 0, "placed|paid|shipped|completed|cancelled|refunded", NULL,
      NULL},
@@ -68,6 +73,10 @@ const struct route routes[] = {
      "Set a flag such as at_risk", flag_fields},
     {"DELETE", "/api/v1/customers/{id}/flags/{flag}", h_customers_unflag, WRITE, "customers",
      "Clear a flag", NULL},
+    {"POST", "/api/v1/customers/{id}/relations", h_customers_relate, WRITE, "customers",
+     "Link to another customer (household, referral, employee_of, contact_of)", relation_fields},
+    {"DELETE", "/api/v1/customers/{id}/relations/{related_id}/{kind}", h_customers_unrelate, WRITE,
+     "customers", "Remove a link", NULL},
     {"GET", "/api/v1/customers/{id}/orders", h_customers_orders, STAFF, "orders",
      "Orders of a customer", NULL},
     {"GET", "/api/v1/customers/{id}/contracts", h_customers_contracts, STAFF, "contracts",

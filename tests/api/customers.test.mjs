@@ -204,3 +204,22 @@ test('flags: set with a reason, shown on the profile, cleared', async () => {
   assert.deepEqual((await srv.req('GET', `/api/v1/customers/${c.id}`)).json.flags, []);
   assert.equal((await srv.req('POST', `/api/v1/customers/${c.id}/flags`, { flag: 'x', bogus: 1 })).status, 422);
 });
+
+test('relations between customers show on both profiles', async () => {
+  const a = (await srv.req('POST', '/api/v1/customers', person({ first_name: 'Paul' }))).json;
+  const b = (await srv.req('POST', '/api/v1/customers', person({ first_name: 'Marie' }))).json;
+  const org = (await srv.req('POST', '/api/v1/customers', { kind: 'organization', name: 'ACME SA' })).json;
+  assert.equal((await srv.req('POST', `/api/v1/customers/${a.id}/relations`, { related_id: b.id, kind: 'household' })).status, 200);
+  const emp = await srv.req('POST', `/api/v1/customers/${a.id}/relations`, { related_id: org.id, kind: 'employee_of' });
+  assert.equal(emp.status, 200);
+  assert.deepEqual(emp.json.relations.map((r) => [r.related_id, r.kind, r.direction]).sort(), [[b.id, 'household', 'to'], [org.id, 'employee_of', 'to']].sort());
+  const back = (await srv.req('GET', `/api/v1/customers/${org.id}`)).json.relations;
+  assert.deepEqual(back.map((r) => [r.related_id, r.kind, r.direction]), [[a.id, 'employee_of', 'from']]);
+  assert.equal(back[0].display_name, 'Paul Martin');
+  assert.equal((await srv.req('POST', `/api/v1/customers/${a.id}/relations`, { related_id: a.id, kind: 'household' })).status, 422);
+  assert.equal((await srv.req('POST', `/api/v1/customers/${a.id}/relations`, { related_id: 999999, kind: 'household' })).status, 404);
+  assert.equal((await srv.req('POST', `/api/v1/customers/${a.id}/relations`, { related_id: b.id, kind: 'lover' })).status, 422);
+  assert.equal((await srv.req('DELETE', `/api/v1/customers/${a.id}/relations/${b.id}/household`)).status, 204);
+  assert.equal((await srv.req('DELETE', `/api/v1/customers/${a.id}/relations/${b.id}/household`)).status, 404);
+  assert.equal((await srv.req('GET', `/api/v1/customers/${b.id}`)).json.relations.length, 0);
+});
