@@ -96,3 +96,51 @@ test('keyboard: the search field and results are reachable without a mouse', { t
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { level: 1, name: 'François Maroy' }).waitFor();
 });
+
+test('relations link to the related customer, both ways', { timeout: 60000 }, async () => {
+  const [helene, francois, , john, org] = stack.customers;
+  await stack.api.must('POST', `/api/v1/customers/${helene.id}/relations`, { related_id: francois.id, kind: 'household' }, [200, 201]);
+  await stack.api.must('POST', `/api/v1/customers/${john.id}/relations`, { related_id: org.id, kind: 'employee_of' }, [200, 201]);
+  await page.goto(`/#/customers/${helene.id}`);
+  const profile = page.getByRole('region', { name: 'Profile' });
+  await profile.getByRole('link', { name: 'François Maroy' }).waitFor();
+  assert.match(await profile.locator('li').filter({ hasText: 'François Maroy' }).textContent(), /Same household/);
+
+  await page.goto(`/#/customers/${org.id}`);
+  await page.getByRole('heading', { level: 1, name: 'Boulangerie Émile SARL' }).waitFor();
+  const li = page.getByRole('region', { name: 'Profile' }).locator('li').filter({ hasText: 'John Smith' });
+  assert.match(await li.textContent(), /Employs/);
+  await li.getByRole('link', { name: 'John Smith' }).click();
+  await page.getByRole('heading', { level: 1, name: 'John Smith' }).waitFor();
+  assert.match(await page.getByRole('region', { name: 'Profile' }).locator('li').filter({ hasText: 'Boulangerie' }).textContent(), /Works for/);
+});
+
+test('an interest in an offer is logged with the offer named', { timeout: 60000 }, async () => {
+  const zoe = stack.customers[2];
+  await page.goto(`/#/customers/${zoe.id}`);
+  await page.getByRole('heading', { level: 1, name: 'Zoé Lefèvre' }).waitFor();
+  await page.getByRole('button', { name: /Log an interaction/ }).click();
+  const form = page.getByRole('region', { name: 'Log an interaction' });
+  await form.getByLabel('Channel').selectOption('store');
+  await form.getByLabel('Direction').selectOption('inbound');
+  await form.getByLabel('Outcome').selectOption('interested');
+  await form.getByLabel('Subject').fill('Asked about the spring trip');
+  // the offer is required for this outcome
+  await form.getByRole('button', { name: 'Save interaction' }).click();
+  assert.equal(await form.locator('#ix-offer-error').textContent(), 'Enter the name of the offer.');
+  await form.getByLabel('Offer').fill('Spring trip to Lisbon');
+  await form.getByRole('button', { name: 'Save interaction' }).click();
+  const item = page.getByRole('region', { name: 'Timeline' }).locator('li').filter({ hasText: 'Asked about the spring trip' });
+  await item.waitFor();
+  const text = await item.textContent();
+  assert.match(text, /Store/);
+  assert.match(text, /Inbound/);
+  assert.match(text, /Interested in an offer/);
+  assert.match(text, /Spring trip to Lisbon/);
+  // Escape closes the form and gives the focus back to the quick actions
+  await page.getByRole('button', { name: /Log a call/ }).click();
+  await form.getByLabel('Subject').waitFor();
+  await page.keyboard.press('Escape');
+  await form.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.includes('Log a call')), true);
+});

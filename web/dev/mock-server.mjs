@@ -69,7 +69,8 @@ function makeCustomer(b) {
     owner_id: b.owner_id ?? null, team: b.team ?? null, custom: b.custom ?? {}, source: b.source ?? null,
     lifecycle: b.lifecycle ?? 'prospect',
     stats: b.stats ?? { orders: 0, revenue_minor: 0, currency: 'EUR', first_order_at: null, last_order_at: null },
-    flags: b.flags ?? [], consents: b.consents ?? [],
+    flags: b.flags ?? [], consents: b.consents ?? [], relations: [],
+    field_updated_at: b.field_updated_at ?? { identity: t, contact: t, socio: t, company: t, preferences: t },
     preferences: b.preferences ?? { preferred_channel: null, quiet_hours_start: null, quiet_hours_end: null, callback_requested_at: null, language: null },
     created_at: t, updated_at: t, version: 1,
   };
@@ -141,6 +142,18 @@ async function api(req, res, url) {
     if (!c) return problem(res, 404, 'Not Found', 'no such customer');
     return json(res, 200, c, { ETag: `"${c.version}"` });
   }
+  m = path.match(/^\/customers\/([^/]+)\/relations$/);
+  if (m && req.method === 'POST') {
+    const b = await readBody(req);
+    const a = customers.find((x) => x.id === m[1]);
+    const o = customers.find((x) => x.id === String(b.related_id));
+    if (!a) return problem(res, 404, 'Not Found', 'no such customer');
+    if (!o) return problem(res, 404, 'Not Found', 'no such customer', [{ field: 'related_id', message: 'no such customer' }]);
+    if (!['household', 'referral', 'employee_of', 'contact_of'].includes(b.kind)) return problem(res, 422, 'Unprocessable Content', 'some fields are invalid', [{ field: 'kind', message: 'must be one of: household|referral|employee_of|contact_of' }]);
+    a.relations = [...(a.relations ?? []), { related_id: o.id, kind: b.kind, direction: 'to', display_name: o.display_name }];
+    o.relations = [...(o.relations ?? []), { related_id: a.id, kind: b.kind, direction: 'from', display_name: a.display_name }];
+    return json(res, 200, a);
+  }
   m = path.match(/^\/customers\/([^/]+)\/timeline$/);
   if (m && req.method === 'GET') {
     const c = customers.find((x) => x.id === m[1]);
@@ -205,6 +218,7 @@ if (args.includes('--demo')) {
       { channel: 'sms', purpose: 'marketing', granted: false, at: '2025-03-01T09:00:00Z', legal_basis: 'consent', source: 'web form' },
     ],
     preferences: { preferred_channel: 'email', quiet_hours_start: '20:00', quiet_hours_end: '09:00', callback_requested_at: null, language: 'fr' },
+    field_updated_at: { identity: '2026-01-10T10:00:00Z', contact: '2022-05-01T10:00:00Z', socio: '2021-03-01T10:00:00Z', company: null, preferences: '2025-09-01T10:00:00Z' },
     stats: { orders: 12, revenue_minor: 184550, currency: 'EUR', first_order_at: '2023-02-11', last_order_at: '2026-04-30' },
   });
   for (let n = 1; n <= 120; n++) makeCustomer({ kind: 'person', first_name: `Client${n}`, last_name: 'Test', email: `client${n}@example.com` });

@@ -54,6 +54,16 @@ export interface Preferences {
   language?: string | null;
 }
 
+export interface Relation {
+  related_id: string | number;
+  kind: 'household' | 'referral' | 'employee_of' | 'contact_of' | string;
+  /** 'to': this customer → the related one (employee_of: works for it); 'from': the reverse. */
+  direction: 'to' | 'from' | string;
+  display_name?: string | null;
+}
+
+export type FieldGroup = 'identity' | 'contact' | 'socio' | 'company' | 'preferences';
+
 export interface Customer {
   id: string | number;
   kind: Kind | string;
@@ -89,6 +99,10 @@ export interface Customer {
   flags?: Flag[];
   consents?: Consent[];
   preferences?: Preferences | null;
+  relations?: Relation[];
+  /** When each group of fields was last updated (data freshness). */
+  field_updated_at?: Partial<Record<FieldGroup, string | null>> | null;
+  external_id?: string | null;
   created_at?: string | null;
   updated_at?: string | null;
   version?: number;
@@ -118,8 +132,15 @@ export type Channel = (typeof CHANNELS)[number];
 export const DIRECTIONS = ['inbound', 'outbound'] as const;
 export const OUTCOMES = [
   'completed', 'no_answer', 'voicemail', 'callback_requested', 'information_given',
-  'offer_accepted', 'offer_refused', 'complaint', 'not_interested',
+  'interested', 'offer_accepted', 'offer_refused', 'complaint', 'not_interested',
 ] as const;
+/** Outcomes that name an offer. */
+export const OFFER_OUTCOMES: readonly string[] = ['interested', 'offer_accepted', 'offer_refused'];
+
+/** The server's interaction kind for a channel (it defaults to "note"). */
+export const KIND_BY_CHANNEL: Record<string, string> = {
+  phone: 'call', call_center: 'call', email: 'email', sms: 'sms', mail: 'letter', chat: 'chat', store: 'visit',
+};
 export const KINDS = ['person', 'organization', 'guest'] as const;
 export const LIFECYCLES = ['prospect', 'new', 'active', 'inactive', 'former'] as const;
 
@@ -129,6 +150,7 @@ export interface NewInteraction {
   direction: 'inbound' | 'outbound';
   subject: string;
   body: string;
+  kind?: string;
   outcome?: string;
   offer?: string;
   at?: string;

@@ -3,7 +3,7 @@
 // again unknowingly.
 import { useState } from 'preact/hooks';
 import * as api from '../api';
-import { CHANNELS, DIRECTIONS, OUTCOMES, type Channel, type NewInteraction } from '../types';
+import { CHANNELS, DIRECTIONS, KIND_BY_CHANNEL, OFFER_OUTCOMES, OUTCOMES, type Channel, type NewInteraction } from '../types';
 import { useI18n } from '../i18n';
 import { errorText } from './bits';
 
@@ -25,7 +25,7 @@ export function InteractionForm({ customerId, channel: initialChannel, onSaved, 
   const [offer, setOffer] = useState('');
   const [busy, setBusy] = useState(false);
   const [errs, setErrs] = useState<Errs>({});
-  const needsOffer = outcome === 'offer_refused' || outcome === 'offer_accepted';
+  const needsOffer = OFFER_OUTCOMES.includes(outcome);
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -38,6 +38,9 @@ export function InteractionForm({ customerId, channel: initialChannel, onSaved, 
       return;
     }
     const payload: NewInteraction = { customer_id: customerId, channel, direction, subject: subject.trim(), body: body.trim() };
+    // an interest is its own kind: the server notes the offer among the customer's interests
+    const kind = outcome === 'interested' ? 'interest' : KIND_BY_CHANNEL[channel];
+    if (kind) payload.kind = kind;
     if (outcome) payload.outcome = outcome;
     if (needsOffer) payload.offer = offer.trim();
     setBusy(true);

@@ -184,6 +184,17 @@ export const en = {
   'outcome.complaint': 'Complaint',
   'outcome.not_interested': 'Not interested',
 
+  'outcome.interested': 'Interested in an offer',
+  'c360.relations': 'Relations',
+  'rel.household': 'Same household',
+  'rel.referral': 'Referral',
+  'rel.employee_of.to': 'Works for',
+  'rel.employee_of.from': 'Employs',
+  'rel.contact_of.to': 'Contact at',
+  'rel.contact_of.from': 'Has as contact',
+  'c360.freshUpdated': 'updated {date}',
+  'c360.stale': 'to check: not updated since {date}',
+
   'tl.interaction': 'Interaction',
   'tl.order': 'Order',
   'tl.consent': 'Consent',

@@ -186,6 +186,17 @@ export const fr: Record<Key, string> = {
   'outcome.complaint': 'Réclamation',
   'outcome.not_interested': 'Pas intéressé',
 
+  'outcome.interested': 'Intéressé par une offre',
+  'c360.relations': 'Relations',
+  'rel.household': 'Même foyer',
+  'rel.referral': 'Parrainage',
+  'rel.employee_of.to': 'Travaille pour',
+  'rel.employee_of.from': 'Emploie',
+  'rel.contact_of.to': 'Contact chez',
+  'rel.contact_of.from': 'A pour contact',
+  'c360.freshUpdated': 'mis à jour le {date}',
+  'c360.stale': 'à vérifier : pas mis à jour depuis le {date}',
+
   'tl.interaction': 'Interaction',
   'tl.order': 'Commande',
   'tl.consent': 'Consentement',

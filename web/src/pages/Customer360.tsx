@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import * as api from '../api';
 import type { Customer, TimelineItem } from '../types';
 import { CHANNELS } from '../types';
-import { useI18n } from '../i18n';
+import { useI18n, type I18n, type Key } from '../i18n';
 import { Badge, Card, EmptyState, ErrorBox, Facts, lifecycleTone } from '../components/bits';
 import { displayName } from '../names';
 import { InteractionForm } from '../components/InteractionForm';
@@ -139,7 +139,7 @@ function Profile({ c }: { c: Customer }) {
   const firm = [c.company_revenue_minor, c.naf_code, c.headcount].some((v) => v !== null && v !== undefined && v !== '');
   return (
     <Card title={t('c360.profile')} id="profile">
-      <h3>{t('c360.identity')}</h3>
+      <GroupHead title={t('c360.identity')} at={c.field_updated_at?.identity} />
       <Facts
         rows={[
           [t('c360.orgName'), isOrg ? c.name : null],
@@ -149,7 +149,7 @@ function Profile({ c }: { c: Customer }) {
           [t('c360.updated'), c.updated_at ? fmt.dateTime(c.updated_at) : null],
         ]}
       />
-      <h3>{t('c360.contact')}</h3>
+      <GroupHead title={t('c360.contact')} at={c.field_updated_at?.contact} />
       {emails.length > 0 && (
         <ul class="plain" aria-label={t('c360.emails')}>
           {emails.map((e) => (
@@ -192,7 +192,7 @@ function Profile({ c }: { c: Customer }) {
 
       {!isOrg && (c.birth_date || c.sex || c.occupation || c.income_band || c.housing) && (
         <>
-          <h3>{t('c360.socio')}</h3>
+          <GroupHead title={t('c360.socio')} at={c.field_updated_at?.socio} />
           <Facts
             rows={[
               [t('c360.birthDate'), c.birth_date ? fmt.date(c.birth_date) : null],
@@ -206,7 +206,7 @@ function Profile({ c }: { c: Customer }) {
       )}
       {(isOrg || firm) && (
         <>
-          <h3>{t('c360.firm')}</h3>
+          <GroupHead title={t('c360.firm')} at={c.field_updated_at?.company} />
           <Facts
             rows={[
               [t('c360.companyRevenue'), c.company_revenue_minor !== null && c.company_revenue_minor !== undefined ? fmt.money(c.company_revenue_minor, c.stats?.currency || 'EUR') : null],
@@ -232,6 +232,19 @@ function Profile({ c }: { c: Customer }) {
           ) : null}
         </>
       ) : null}
+      {(c.relations ?? []).length > 0 && (
+        <>
+          <h3>{t('c360.relations')}</h3>
+          <ul class="plain">
+            {(c.relations ?? []).map((r) => (
+              <li key={`${r.kind}-${r.direction}-${r.related_id}`}>
+                <span class="muted">{relationLabel(r.kind, r.direction, t)}</span>{' '}
+                <a href={`#/customers/${encodeURIComponent(String(r.related_id))}`}>{r.display_name || `#${r.related_id}`}</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
       <h3>{t('c360.provenance')}</h3>
       <Facts
         rows={[
@@ -251,6 +264,42 @@ function Profile({ c }: { c: Customer }) {
       )}
     </Card>
   );
+}
+
+/** After this many days without an update, a group of fields is shown as to be checked. */
+const STALE_DAYS = 730;
+
+function Freshness({ at }: { at: string }) {
+  const { t, fmt } = useI18n();
+  const d = new Date(at);
+  const stale = !Number.isNaN(d.getTime()) && Date.now() - d.getTime() > STALE_DAYS * 86400000;
+  return (
+    <small class={`freshness ${stale ? 'stale' : ''}`}>
+      {stale ? t('c360.stale', { date: fmt.date(at) }) : t('c360.freshUpdated', { date: fmt.date(at) })}
+    </small>
+  );
+}
+
+function GroupHead({ title, at }: { title: string; at?: string | null }) {
+  return (
+    <div class="group-head">
+      <h3>{title}</h3>
+      {at && <Freshness at={at} />}
+    </div>
+  );
+}
+
+function relationLabel(kind: string, direction: string, t: I18n['t']): string {
+  const keys: Record<string, Key> = {
+    household: 'rel.household',
+    referral: 'rel.referral',
+    'employee_of.to': 'rel.employee_of.to',
+    'employee_of.from': 'rel.employee_of.from',
+    'contact_of.to': 'rel.contact_of.to',
+    'contact_of.from': 'rel.contact_of.from',
+  };
+  const k = keys[`${kind}.${direction}`] ?? keys[kind];
+  return k ? t(k) : kind.replace(/_/g, ' ');
 }
 
 function Stats({ c }: { c: Customer }) {
@@ -331,6 +380,7 @@ function Prefs({ c }: { c: Customer }) {
   }
   return (
     <Card title={t('c360.preferences')} id="preferences">
+      {c.field_updated_at?.preferences && <Freshness at={c.field_updated_at.preferences} />}
       <Facts
         rows={[
           [t('c360.preferredChannel'), p.preferred_channel ? label('channel', p.preferred_channel) : t('common.none')],
