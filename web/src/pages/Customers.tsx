@@ -148,10 +148,10 @@ export function Customers({ route }: { route: Route }) {
                     <td>
                       <a class="row-link" href={`#/customers/${encodeURIComponent(String(c.id))}`}>{displayName(c)}</a>
                     </td>
-                    <td>{primaryEmail(c) ?? t('common.none')}</td>
-                    <td>{primaryPhone(c) ?? t('common.none')}</td>
+                    <td class="wrap">{primaryEmail(c) ?? t('common.none')}</td>
+                    <td class="nowrap">{primaryPhone(c) ?? t('common.none')}</td>
                     <td>{place || t('common.none')}</td>
-                    <td>{label('kind', c.kind)}</td>
+                    <td class="nowrap">{label('kind', c.kind)}</td>
                     <td>{c.lifecycle ? <Badge tone={lifecycleTone(c.lifecycle)}>{label('lifecycle', c.lifecycle)}</Badge> : t('common.none')}</td>
                   </tr>
                 );
