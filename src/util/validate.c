@@ -98,7 +98,7 @@ int phone_normalize(const char *in, const char *country, char out[17])
     /* French numbers: +33 then exactly 9 digits */
     if (strncmp(digits, "33", 2) == 0 && dl != 11)
         return -1;
-    snprintf(out, 17, "+%s", digits);
+    snprintf(out, 17, "+%.15s", digits);
     return 0;
 }
 
@@ -118,7 +118,8 @@ int country_valid(const char *code)
     if (!code || strlen(code) != 2 || !isupper((unsigned char)code[0]) ||
         !isupper((unsigned char)code[1]))
         return 0;
-    for (const char *p = countries; *p; p += 3)
+    /* entries are "XX " with the last one ending the string */
+    for (const char *p = countries; p[0] && p[1]; p += p[2] ? 3 : 2)
         if (p[0] == code[0] && p[1] == code[1])
             return 1;
     return 0;
