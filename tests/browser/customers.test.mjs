@@ -144,3 +144,30 @@ test('an interest in an offer is logged with the offer named', { timeout: 60000 
   await form.waitFor({ state: 'detached' });
   assert.equal(await page.evaluate(() => document.activeElement?.textContent?.includes('Log a call')), true);
 });
+
+test('filters by kind and country, and "load more" pages through the results', { timeout: 90000 }, async () => {
+  // 55 more customers in Lyon, so the list needs a second page
+  for (let n = 1; n <= 55; n++) {
+    await stack.api.must('POST', '/api/v1/customers', {
+      kind: 'person', first_name: `Pagination${n}`, last_name: 'Lyonnais', email: `page${n}@example.org`,
+      addresses: [{ label: 'home', line1: `${n} rue de la République`, postal_code: '69002', city: 'Lyon', country: 'FR' }],
+    }, [201, 200]);
+  }
+  await page.goto('/#/customers');
+  const rows = page.locator('table tbody tr');
+  await page.getByLabel('Kind').selectOption('organization');
+  await page.getByRole('link', { name: 'Boulangerie Émile SARL' }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 1);
+  await page.getByLabel('Kind').selectOption('');
+
+  await page.getByLabel('Country').fill('FR');
+  await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 50);
+  assert.equal(await page.getByRole('link', { name: 'John Smith' }).count(), 0, 'no address in France');
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('table tbody tr').length === 55);
+  assert.equal(await page.getByRole('button', { name: 'Load more' }).count(), 0, 'no third page');
+  assert.equal(await rows.filter({ hasText: 'Lyon, FR' }).count(), 55);
+  // every row once
+  const names = await page.locator('table tbody tr .row-link').allTextContents();
+  assert.equal(new Set(names).size, 55);
+});

@@ -250,6 +250,17 @@ export const en = {
   'housing.owner': 'Owner',
   'housing.tenant': 'Tenant',
   'housing.other': 'Other',
+
+  'source.form': 'Form',
+  'source.api': 'API',
+  'sex.unknown': 'Unknown',
+  'channel.none': 'None (no contact)',
+  'income.low': 'Low',
+  'income.lower_middle': 'Lower middle',
+  'income.middle': 'Middle',
+  'income.upper_middle': 'Upper middle',
+  'income.high': 'High',
+  'housing.lodged': 'Lodged',
 } as const;
 
 export type Key = keyof typeof en;

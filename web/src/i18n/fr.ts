@@ -252,4 +252,15 @@ export const fr: Record<Key, string> = {
   'housing.owner': 'Propriétaire',
   'housing.tenant': 'Locataire',
   'housing.other': 'Autre',
+
+  'source.form': 'Formulaire',
+  'source.api': 'API',
+  'sex.unknown': 'Inconnu',
+  'channel.none': 'Aucun (pas de contact)',
+  'income.low': 'Modeste',
+  'income.lower_middle': 'Moyen inférieur',
+  'income.middle': 'Moyen',
+  'income.upper_middle': 'Moyen supérieur',
+  'income.high': 'Élevé',
+  'housing.lodged': 'Hébergé',
 };

@@ -198,7 +198,7 @@ function Profile({ c }: { c: Customer }) {
               [t('c360.birthDate'), c.birth_date ? fmt.date(c.birth_date) : null],
               [t('c360.sex'), c.sex ? label('sex', c.sex) : null],
               [t('c360.occupation'), c.occupation],
-              [t('c360.income'), c.income_band],
+              [t('c360.income'), c.income_band ? label('income', c.income_band) : null],
               [t('c360.housing'), c.housing ? label('housing', c.housing) : null],
             ]}
           />
