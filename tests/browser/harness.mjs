@@ -234,6 +234,25 @@ export async function signIn(page, { email = ADMIN.email, password = ADMIN.passw
   await page.waitForURL(/#\/dashboard/);
 }
 
+/**
+ * Runs axe-core (WCAG 2.1 A/AA rules) on the page; returns the violations of
+ * serious or critical impact as readable lines.
+ */
+export async function axeViolations(page, { include } = {}) {
+  const axe = require('axe-core');
+  // evaluated through the DevTools protocol: the server's CSP forbids inline scripts, rightly
+  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(axe.source);
+  const result = await page.evaluate(async (inc) => {
+    const r = await window.axe.run(inc ? { include: [inc] } : document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  }, include ?? null);
+  return result
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(', ')})`);
+}
+
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
