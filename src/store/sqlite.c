@@ -3,6 +3,7 @@
  * statement cache per connection, embedded numbered migrations applied at
  * open in one transaction, online backup.
  */
+#include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -192,16 +193,25 @@ const char *store_backend(const struct store *st)
 
 /* Nested levels are savepoints, so an inner failure (one bad row of an
  * import) rolls back only its own work. */
+/* SQLite has one writer at a time. Threads of this process queue on a mutex
+ * instead of polling the file lock with the busy handler's growing sleeps;
+ * other processes still meet the busy timeout. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int store_begin(struct store *st, struct err *e)
 {
     char sql[48];
-    if (st->depth == 0)
+    if (st->depth == 0) {
+        pthread_mutex_lock(&write_lock);
         snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE");
-    else
+    } else {
         snprintf(sql, sizeof(sql), "SAVEPOINT s%d", st->depth);
+    }
     int rc = store_exec(st, sql, e);
     if (!rc)
         st->depth++;
+    else if (st->depth == 0)
+        pthread_mutex_unlock(&write_lock);
     return rc;
 }
 
@@ -218,6 +228,8 @@ int store_commit(struct store *st, struct err *e)
     int rc = store_exec(st, sql, e);
     if (rc && st->depth == 0)
         store_exec(st, "ROLLBACK", NULL);
+    if (st->depth == 0)
+        pthread_mutex_unlock(&write_lock);
     return rc;
 }
 
@@ -233,6 +245,8 @@ void store_rollback(struct store *st)
         snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d", st->depth, st->depth);
     if (sqlite3_get_autocommit(st->db) == 0)
         store_exec(st, sql, NULL);
+    if (st->depth == 0)
+        pthread_mutex_unlock(&write_lock);
 }
 
 int store_begin_read(struct store *st, struct err *e)
