@@ -1,5 +1,5 @@
 /*
- * Streaming CSV reader (see csv.h): input in 256 KiB blocks, inflated when
+ * Streaming CSV reader (see csv.h): input in blocks (256 KiB), inflated when
  * gzip, parsed by a byte state machine that can stop and resume anywhere, so
  * memory stays bounded by the record limits whatever the input.
  */
@@ -17,7 +17,8 @@
 
 #include "util/err.h"
 
-#define BLOCK (256u * 1024u)
+#define MIN_BLOCK 16u
+#define SNIFF_ENC_BYTES (256u * 1024u)
 #define SNIFF_BYTES (64u * 1024u)
 #define SNIFF_RECORDS 20
 
@@ -41,14 +42,15 @@ struct csv_reader {
     const unsigned char *mem;
     size_t memlen, memoff;
     int src_eof;
-    unsigned char *raw; /* BLOCK bytes, file sources only */
+    size_t block;       /* opts.block_size */
+    unsigned char *raw; /* block bytes, file sources only */
 
     /* gzip */
     int gz;
     int gz_member_end;
     int z_ready;
     z_stream z;
-    unsigned char *out; /* BLOCK bytes of inflated data */
+    unsigned char *out; /* block bytes of inflated data */
     char z_bad[128];    /* a gzip error held back until the data before it is read */
 
     /* parse window and state */
@@ -158,7 +160,7 @@ static int z_refill(struct csv_reader *r)
         return 0;
     }
     size_t got;
-    int rc = raw_read(r, r->raw, BLOCK, &got);
+    int rc = raw_read(r, r->raw, r->block, &got);
     if (rc < 0)
         return rc;
     r->z.next_in = r->raw;
@@ -168,7 +170,7 @@ static int z_refill(struct csv_reader *r)
     return 0;
 }
 
-/* Inflates up to BLOCK bytes into r->out; *got 0 means the end. A gzip
+/* Inflates up to r->block bytes into r->out; *got 0 means the end. A gzip
  * error after some output is reported by the next call, so the records
  * before a damaged or truncated end are still read. */
 static int z_block(struct csv_reader *r, size_t *got)
@@ -176,7 +178,7 @@ static int z_block(struct csv_reader *r, size_t *got)
     if (r->z_bad[0])
         return fail(r, CSV_EIO, 0, "%s", r->z_bad);
     r->z.next_out = r->out;
-    r->z.avail_out = BLOCK;
+    r->z.avail_out = (uInt)r->block;
     while (r->z.avail_out > 0) {
         if (r->z.avail_in == 0 && !r->src_eof) {
             int rc = z_refill(r);
@@ -198,22 +200,29 @@ static int z_block(struct csv_reader *r, size_t *got)
             r->gz_member_end = 0;
             continue;
         }
-        if (r->z.avail_in == 0) {
-            snprintf(r->z_bad, sizeof(r->z_bad), "gzip data is truncated");
-            break;
-        }
+        /* called even without input left: a small output block may leave
+         * decoded bytes pending inside zlib */
+        uInt before = r->z.avail_out;
         int zrc = inflate(&r->z, Z_NO_FLUSH);
         if (zrc == Z_STREAM_END) {
             r->gz_member_end = 1;
             continue;
         }
-        if (zrc != Z_OK) {
-            snprintf(r->z_bad, sizeof(r->z_bad), "corrupt gzip data: %s",
-                     r->z.msg ? r->z.msg : "inflate failed");
+        if (zrc == Z_BUF_ERROR && r->z.avail_in == 0 && r->src_eof) {
+            snprintf(r->z_bad, sizeof(r->z_bad), "gzip data is truncated");
             break;
         }
+        if (zrc == Z_OK && (r->z.avail_in > 0 || !r->src_eof || r->z.avail_out < before))
+            continue;
+        if (zrc == Z_OK) {
+            snprintf(r->z_bad, sizeof(r->z_bad), "gzip data is truncated");
+            break;
+        }
+        snprintf(r->z_bad, sizeof(r->z_bad), "corrupt gzip data: %s",
+                 r->z.msg ? r->z.msg : "inflate failed");
+        break;
     }
-    *got = BLOCK - r->z.avail_out;
+    *got = r->block - r->z.avail_out;
     if (r->z_bad[0] && *got == 0)
         return fail(r, CSV_EIO, 0, "%s", r->z_bad);
     return 0;
@@ -234,7 +243,7 @@ static int fill(struct csv_reader *r)
     } else if (r->src == SRC_MEM) {
         got = 0; /* the whole buffer was the first window */
     } else {
-        rc = raw_read(r, r->raw, BLOCK, &got);
+        rc = raw_read(r, r->raw, r->block, &got);
         if (rc < 0)
             return rc;
         r->p = r->raw;
@@ -437,10 +446,12 @@ static int append(struct csv_reader *r, const unsigned char *s, size_t n)
 {
     if (r->discard)
         return 0;
-    if (r->len - r->fstart + n > r->o.max_field)
-        return fail_long(r, "field", r->o.max_field);
-    if (r->rec_bytes + n > r->o.max_record)
-        return fail_long(r, "record", r->o.max_record);
+    size_t froom = r->o.max_field - (r->len - r->fstart);
+    size_t rroom = r->o.max_record - r->rec_bytes;
+    /* the limit crossed at the earlier byte wins, however the input is cut */
+    if (n > froom || n > rroom)
+        return froom <= rroom ? fail_long(r, "field", r->o.max_field)
+                              : fail_long(r, "record", r->o.max_record);
     if (r->len + n + 1 > r->cap && grow_buf(r, r->len + n + 1))
         return CSV_ENOMEM;
     memcpy(r->buf + r->len, s, n);
@@ -612,12 +623,9 @@ static const uint16_t cp1252_hi[32] = {
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
 
+/* Writes code point cp (0x80..0xFFFF) as UTF-8. */
 static size_t put_utf8(unsigned char *o, unsigned cp)
 {
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
     if (cp < 0x800) {
         o[0] = (unsigned char)(0xC0 | cp >> 6);
         o[1] = (unsigned char)(0x80 | (cp & 0x3F));
@@ -656,8 +664,7 @@ static int convert_cp1252(struct csv_reader *r)
         r->cbuf[o++] = 0;
         total += r->lens[f];
         if (r->lens[f] > r->o.max_field)
-            return fail(r, CSV_ETOOLONG, (int)f + 1, "field longer than %zu bytes",
-                        r->o.max_field);
+            return fail(r, CSV_ETOOLONG, (int)f + 1, "field longer than %zu bytes", r->o.max_field);
     }
     if (total > r->o.max_record)
         return fail(r, CSV_ETOOLONG, 0, "record longer than %zu bytes", r->o.max_record);
@@ -829,6 +836,9 @@ static int new_reader(struct csv_reader **out, const struct csv_opts *opts, stru
         r->o.max_record = CSV_DEFAULT_MAX_RECORD;
     if (r->o.max_fields == 0)
         r->o.max_fields = CSV_DEFAULT_MAX_FIELDS;
+    if (r->o.block_size == 0)
+        r->o.block_size = CSV_DEFAULT_BLOCK_SIZE;
+    r->block = r->o.block_size < MIN_BLOCK ? MIN_BLOCK : r->o.block_size;
     r->fd = -1;
     r->line = 1;
     r->enc = r->o.encoding;
@@ -838,6 +848,8 @@ static int new_reader(struct csv_reader **out, const struct csv_opts *opts, stru
         return err_set(e, ERR_INVALID, NULL, "unknown encoding %d", r->o.encoding);
     if (r->o.max_fields > INT_MAX)
         return err_set(e, ERR_INVALID, NULL, "max_fields is too large");
+    if (r->o.block_size > (size_t)1 << 30)
+        return err_set(e, ERR_INVALID, NULL, "block_size is too large");
     if (r->o.delim == '"' || r->o.delim == '\r' || r->o.delim == '\n')
         return err_set(e, ERR_INVALID, NULL, "delimiter cannot be a quote or a line end");
     return 0;
@@ -854,16 +866,16 @@ static int start(struct csv_reader *r, struct err *e)
         first = r->mem;
         got = r->memlen;
     } else {
-        r->raw = malloc(BLOCK);
+        r->raw = malloc(r->block);
         if (!r->raw)
             return err_set(e, ERR_INTERNAL, NULL, "out of memory");
-        if (raw_read(r, r->raw, BLOCK, &got) < 0)
+        if (raw_read(r, r->raw, r->block, &got) < 0)
             return err_set(e, ERR_INTERNAL, NULL, "%s", r->err.msg);
         first = r->raw;
     }
     if (got >= 2 && first[0] == 0x1f && first[1] == 0x8b) {
         r->gz = 1;
-        r->out = malloc(BLOCK);
+        r->out = malloc(r->block);
         if (!r->out)
             return err_set(e, ERR_INTERNAL, NULL, "out of memory");
         if (inflateInit2(&r->z, 15 + 16) != Z_OK)
@@ -896,8 +908,8 @@ static int start(struct csv_reader *r, struct err *e)
         n -= 3;
         if (r->enc == CSV_ENC_AUTO)
             r->enc = CSV_ENC_UTF8;
-    } else if (n >= 2 && ((r->p[0] == 0xFF && r->p[1] == 0xFE) ||
-                          (r->p[0] == 0xFE && r->p[1] == 0xFF))) {
+    } else if (n >= 2 &&
+               ((r->p[0] == 0xFF && r->p[1] == 0xFE) || (r->p[0] == 0xFE && r->p[1] == 0xFF))) {
         return err_set(e, ERR_INVALID, NULL, "UTF-16 input is not supported: save it as UTF-8");
     }
     if (r->o.delim)
@@ -905,8 +917,8 @@ static int start(struct csv_reader *r, struct err *e)
     else
         r->delim = detect_delim(r->p, n < SNIFF_BYTES ? n : SNIFF_BYTES);
     if (r->enc == CSV_ENC_AUTO) {
-        size_t s = n < BLOCK ? n : BLOCK;
-        int whole = (r->src == SRC_MEM && !r->gz) ? s == n : n < BLOCK;
+        size_t s = n < SNIFF_ENC_BYTES ? n : SNIFF_ENC_BYTES;
+        int whole = (r->src == SRC_MEM && !r->gz) ? s == n : n < r->block;
         r->enc = sniff_encoding(r->p, s, whole);
     }
     memset(r->cls, 0, sizeof(r->cls));

@@ -14,7 +14,8 @@ struct err;
  * What the reader accepts:
  * - gzip input is recognised by its magic bytes (1f 8b) and decompressed on
  *   the fly, whatever the source; concatenated gzip members are read in turn;
- *   anything else after the gzip data is an error.
+ *   anything else after the gzip data is an error. A corrupt or truncated
+ *   stream gives CSV_EIO after the records decoded before the damage.
  * - A UTF-8 byte order mark is skipped (and fixes the encoding to UTF-8).
  * - Fields are separated by the delimiter, records end at LF, CRLF or a lone
  *   CR. A field starting with `"` is quoted: it may hold delimiters, line ends
@@ -31,6 +32,10 @@ struct err;
  *   is not valid UTF-8 in a file taken as UTF-8 is an error (CSV_EENCODING).
  * - Every field handed out is NUL-terminated valid UTF-8 without NUL bytes
  *   (a NUL in the input is an error), so strlen(fields[i]) == lens[i].
+ * - Memory: two blocks (one for memory input) and the record,
+ *   at most 4 x max_record bytes plus 3 pointers a field, whatever the input
+ *   (a 2 GB line costs no more than a 2 MB one: CSV_ETOOLONG comes as soon
+ *   as the limit is crossed, and the next call skips the rest of the line).
  */
 
 enum csv_encoding {
@@ -47,11 +52,15 @@ struct csv_opts {
     size_t max_record;    /* bytes per record after conversion, default 1 MiB */
     size_t max_fields;    /* fields per record, default 4096 */
     size_t expect_fields; /* fields per record; 0: as many as the first record */
+    size_t block_size;    /* bytes read (or inflated) at a time from files, default
+                             256 KiB, at least 16; the delimiter is detected
+                             within the first block */
 };
 
 #define CSV_DEFAULT_MAX_FIELD (256u * 1024u)
 #define CSV_DEFAULT_MAX_RECORD (1024u * 1024u)
 #define CSV_DEFAULT_MAX_FIELDS 4096u
+#define CSV_DEFAULT_BLOCK_SIZE (256u * 1024u)
 
 /* Results of csv_next(). "Skipped" errors drop one record and the next call
  * goes on with the following one; "fatal" errors end the reading (every later

@@ -267,7 +267,8 @@ static int scan_number(struct numtok *t, const char *s, char decimal_sep, int al
         else if (ng == 2 && glen[0] >= 1 && glen[0] <= 3 && gstart[0][0] != '0' && glen[1] == 3)
             return err_set(e, ERR_INVALID, NULL,
                            "'%s' is ambiguous: thousands or decimal comma? set the decimal "
-                           "separator", s);
+                           "separator",
+                           s);
         else
             dec = c;
     } else if (ndot + ncomma > 1 && decimal_sep == (ndot ? '.' : ',')) {
@@ -506,7 +507,8 @@ static int parse_clock(const char *p, int *secs)
     }
     while (*p == ' ')
         p++;
-    if ((p[0] == 'A' || p[0] == 'a' || p[0] == 'P' || p[0] == 'p') && (p[1] == 'M' || p[1] == 'm')) {
+    if ((p[0] == 'A' || p[0] == 'a' || p[0] == 'P' || p[0] == 'p') &&
+        (p[1] == 'M' || p[1] == 'm')) {
         ampm = p[0] == 'P' || p[0] == 'p' ? 2 : 1;
         p += 2;
     }
