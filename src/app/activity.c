@@ -11,6 +11,7 @@
 
 #include "app/audit.h"
 #include "app/customers.h"
+#include "app/snapshot.h"
 #include "store/store.h"
 #include "util/timeu.h"
 
@@ -493,7 +494,7 @@ int order_create(struct ctx *c, const json_t *in, json_t **out)
         store_rollback(c->st);
         return rc;
     }
-    return store_commit(c->st, &c->err);
+    return snapshot_after_commit(c, store_commit(c->st, &c->err), cid);
 }
 
 int order_get(struct ctx *c, int64_t id, json_t **out)
@@ -561,7 +562,7 @@ int order_set_status(struct ctx *c, int64_t id, const char *status, json_t **out
         store_rollback(c->st);
         return rc;
     }
-    return store_commit(c->st, &c->err);
+    return snapshot_after_commit(c, store_commit(c->st, &c->err), jint_or(*out, "customer_id", 0));
 }
 
 /* ---------------------------------------------------------------- contracts */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/snapshot.h"
 #include "store/store.h"
 
 static const char *const role_names[] = {"analyst", "support", "marketing", "sales",
@@ -74,6 +75,8 @@ int app_init(struct app *a, const char *db_url, struct err *e)
 
 void app_release(struct app *a)
 {
+    snapshot_free(a->snap);
+    a->snap = NULL;
     for (int i = 0; i < a->nstores; i++)
         store_close(a->stores[i]);
     free(a->stores);

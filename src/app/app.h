@@ -12,6 +12,7 @@
 #include "util/err.h"
 
 struct store;
+struct snapshot;
 
 /* Roles are bits so routes can allow several. */
 enum role {
@@ -46,6 +47,7 @@ struct app {
     pthread_mutex_t lock;
     struct store **stores;   /* every connection opened, closed at release */
     int nstores, cap_stores;
+    struct snapshot *snap;   /* analytics column snapshot (app/snapshot.h), lazy */
 };
 
 /* Who is acting: a signed-in user, an API token's user, or the system. */

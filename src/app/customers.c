@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/analytics.h"
 #include "app/audit.h"
 #include "store/store.h"
 #include "util/text.h"
@@ -377,6 +378,7 @@ int customer_get(struct ctx *c, int64_t id, json_t **out)
         json_decref(o);
         return rc;
     }
+    analytics_customer_scores(c, id, o);
     *out = o;
     return 0;
 }

@@ -26,6 +26,9 @@ const struct command commands[] = {
     {"import", cmd_import, "import customers or orders from CSV",
      "relatio import customers|orders FILE.csv[.gz] [--map SOURCE=field ...] [--currency CODE] "
      "[--dry-run] [--json]"},
+    {"score", cmd_score, "score every customer: RFM, ABC, CLV, loyalty matrix",
+     "relatio score rfm|abc|clv|matrix [--as-of YYYY-MM-DD] [--json | --csv] [--segment NAME] "
+     "[--class A|B|C] [--quadrant NAME] [--db PATH]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},

@@ -63,5 +63,6 @@ int cmd_customer(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_score(int argc, char **argv);
 
 #endif

@@ -43,6 +43,11 @@ int h_contracts_create(struct req *r, struct resp *w);
 int h_contracts_cancel(struct req *r, struct resp *w);
 int h_audit_list(struct req *r, struct resp *w);
 
+int h_analytics_rfm(struct req *r, struct resp *w);
+int h_analytics_abc(struct req *r, struct resp *w);
+int h_analytics_clv(struct req *r, struct resp *w);
+int h_analytics_matrix(struct req *r, struct resp *w);
+
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);
 

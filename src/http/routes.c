@@ -108,6 +108,23 @@ const struct route routes[] = {
     {"POST", "/api/v1/contracts/{id}/cancel", h_contracts_cancel, WRITE, "contracts",
      "Cancel a contract (résiliation)", reason_fields},
 
+    {"GET", "/api/v1/analytics/rfm", h_analytics_rfm, STAFF, "analytics",
+     "Seed RFM grid and quintile RFM segments as of a date: model, segment summary and a page "
+     "of customers (as_of, segment, limit, cursor, summary=only)",
+     NULL},
+    {"GET", "/api/v1/analytics/abc", h_analytics_abc, STAFF, "analytics",
+     "ABC (Pareto) classes as of a date: model, class summary, Pareto curve and a page of "
+     "customers (as_of, class, limit, cursor, summary=only)",
+     NULL},
+    {"GET", "/api/v1/analytics/clv", h_analytics_clv, STAFF, "analytics",
+     "BG/NBD + Gamma-Gamma CLV as of a date: fitted parameters, totals and a page of customers "
+     "(as_of, limit, cursor, summary=only)",
+     NULL},
+    {"GET", "/api/v1/analytics/matrix", h_analytics_matrix, STAFF, "analytics",
+     "Loyalty x profitability matrix (Reinartz & Kumar) as of a date: quadrant summary and a page "
+     "of customers (as_of, quadrant, limit, cursor, summary=only)",
+     NULL},
+
     {"GET", "/api/v1/users", h_users_list, ADMIN, "users", "Users", NULL},
     {"POST", "/api/v1/users", h_users_create, ADMIN, "users", "Create a user", user_fields},
     {"GET", "/api/v1/users/{id}", h_users_get, ADMIN, "users", "A user", NULL},
