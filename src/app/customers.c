@@ -239,7 +239,9 @@ int customer_exists(struct ctx *c, int64_t id)
     return rc;
 }
 
-int customer_get(struct ctx *c, int64_t id, json_t **out)
+/* The stored profile without the computed scores (what writes, audits and
+ * imports compare); customer_get adds the scores. */
+static int profile_load(struct ctx *c, int64_t id, json_t **out)
 {
     struct stmt *s = NULL;
     int rc = store_query(c->st, &s, &c->err,
@@ -378,9 +380,21 @@ int customer_get(struct ctx *c, int64_t id, json_t **out)
         json_decref(o);
         return rc;
     }
-    analytics_customer_scores(c, id, o);
     *out = o;
     return 0;
+}
+
+int customer_get(struct ctx *c, int64_t id, json_t **out)
+{
+    int rc = profile_load(c, id, out);
+    if (!rc)
+        analytics_customer_scores(c, id, *out);
+    return rc;
+}
+
+int customer_profile(struct ctx *c, int64_t id, json_t **out)
+{
+    return profile_load(c, id, out);
 }
 
 /* ------------------------------------------------------------------ writing */
@@ -799,7 +813,7 @@ static int save(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
     if (rc)
         return rc;
     if (!creating) {
-        rc = customer_get(c, id, &before);
+        rc = profile_load(c, id, &before);
         if (rc)
             goto out;
         if (!json_is_null(json_object_get(before, "merged_into")) ||
@@ -833,7 +847,7 @@ static int save(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
     rc = write_customer(c, id, m, in, creating, &new_id);
     if (rc)
         goto out;
-    rc = customer_get(c, new_id, &after);
+    rc = profile_load(c, new_id, &after);
     if (!rc)
         rc = audit_record(c, creating ? "create" : "update", "customer", new_id, before, after);
     if (rc)
@@ -844,6 +858,7 @@ static int save(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
     if (id_out)
         *id_out = new_id;
     if (out) {
+        analytics_customer_scores(c, new_id, after);
         *out = after;
         after = NULL;
     }

@@ -20,6 +20,8 @@ extern const struct field customer_fields[];
 int customer_create(struct ctx *c, const json_t *in, int64_t *id, json_t **out);
 /* The full customer (the 360° profile): profile, stats, flags, consents. */
 int customer_get(struct ctx *c, int64_t id, json_t **out);
+/* The stored profile without computed scores (cheaper; for comparisons). */
+int customer_profile(struct ctx *c, int64_t id, json_t **out);
 /* Partial update: fields present replace the stored ones (arrays replace the
  * whole list). if_version > 0 must equal the stored version (ERR_CONFLICT). */
 int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,

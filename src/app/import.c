@@ -250,7 +250,7 @@ static int import_customer(struct run *ru, const struct colmap *m, const struct 
                            json_string_value(json_object_get(in, "email")), &id);
     if (!rc && id) {
         json_t *stored = NULL;
-        rc = customer_get(c, id, &stored);
+        rc = customer_profile(c, id, &stored);
         int same = !rc && same_as_stored(in, stored);
         json_decref(stored);
         json_object_del(in, "kind");
