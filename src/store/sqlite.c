@@ -80,7 +80,7 @@ static int set_pragmas(struct store *st, struct err *e)
      * FULL (RELATIO_SYNC=FULL) also survives power loss. */
     snprintf(sql, sizeof(sql),
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
-             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;",
+             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=2147418112;",
              sync && strcmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
     return store_exec(st, sql, e);
 }
