@@ -42,8 +42,7 @@ static void on_progress(const char *stage, double frac, void *arg)
 
 static const struct demo_opts opts = {NCUST, 20, 3, 42};
 
-static int generate(struct fixture *f, const char *path, const struct demo_opts *o,
-                    char sum[65])
+static int generate(struct fixture *f, const char *path, const struct demo_opts *o, char sum[65])
 {
     struct app a;
     struct ctx c;
@@ -149,8 +148,7 @@ static void test_counts_and_shape(void **state)
     assert_int_equal(q1(f, "SELECT COUNT(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM "
                            "order_lines l WHERE l.order_id = o.id)"),
                      0);
-    assert_true(q1(f, "SELECT COUNT(*) FROM orders WHERE kind = 'refund' AND total_minor < 0") >
-                0);
+    assert_true(q1(f, "SELECT COUNT(*) FROM orders WHERE kind = 'refund' AND total_minor < 0") > 0);
     assert_int_equal(q1(f, "SELECT COUNT(*) FROM orders WHERE kind = 'refund' AND total_minor "
                            ">= 0"),
                      0);
@@ -158,8 +156,7 @@ static void test_counts_and_shape(void **state)
     assert_int_equal(q1(f, "SELECT COUNT(DISTINCT channel) FROM orders"), 3);
     /* order ids follow time, except refunds of the month before */
     assert_true(q1(f, "SELECT COUNT(*) FROM orders a JOIN orders b ON b.id = a.id + 1 WHERE "
-                      "b.ordered_at < a.ordered_at AND a.kind = 'sale' AND b.kind = 'sale'") ==
-                0);
+                      "b.ordered_at < a.ordered_at AND a.kind = 'sale' AND b.kind = 'sale'") == 0);
     /* the history: years ending now, the customer record before its orders */
     assert_true(q1(f, "SELECT MAX(ordered_at) FROM orders") <= time_now());
     assert_true(q1(f, "SELECT MIN(ordered_at) FROM orders") >= time_now() - 3 * 366 * 86400);
