@@ -4,6 +4,7 @@
  */
 #include "analytics/bgnbd.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,7 @@ static double hyp2f1(double a, double b, double c, double z)
             return NAN;
         term *= (a + j) * (b + j) / ((c + j) * (j + 1)) * z;
         sum += term;
-        if (term == 0 || (fabs(term) < 1e-17 * fabs(sum) && j > 2))
+        if (fabs(term) < DBL_MIN || (fabs(term) < 1e-17 * fabs(sum) && j > 2))
             return sum;
     }
     return NAN;
@@ -68,6 +69,8 @@ static double hyp2f1(double a, double b, double c, double z)
  * times tiny power for heavy buyers. */
 static double bracket(const struct bgnbd_params *p, double c, double z)
 {
+    if (p->a == 1)
+        return NAN; /* the (a-1) in the denominator: no closed form */
     double f = hyp2f1(p->a + p->b - 1 - p->r, p->a - 1, c, z);
     return 1 - exp((p->a - 1) * log1p(-z)) * f;
 }
@@ -329,7 +332,10 @@ static double nb_tail(double r, double z, int32_t k)
         sum += term;
         double ratio = (r + (double)j) / ((double)j + 1) * z;
         term *= ratio;
-        if (ratio < 1 && term < 1e-17 * sum)
+        /* past the mode the terms only shrink. A far tail whose terms are
+         * subnormal must stop too: 0 < 1e-17 * 0 never holds, and the
+         * smallest subnormal times 0.7 rounds back to itself. */
+        if (ratio < 1 && (term < DBL_MIN || term < 1e-17 * sum))
             break;
     }
     return sum;

@@ -62,7 +62,8 @@ int bgnbd_fit(struct bgnbd_fit *out, const struct clv_summary *s, size_t n,
  * just acquired (FHL 2005, eq. 9):
  *   (a+b-1)/(a-1) * [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))].
  * The 2F1 is summed after Euler's transformation (see bgnbd.c), which keeps
- * every term bounded. Undefined (NaN) at a = 1 and when a + b <= 1.
+ * every term bounded. NaN at the poles of the closed form: a = 1, or
+ * a + b - 1 equal to 0 or a negative integer.
  */
 double bgnbd_expected(const struct bgnbd_params *p, double t);
 
@@ -72,6 +73,7 @@ double bgnbd_expected(const struct bgnbd_params *p, double t);
  *   (a+b+x-1)/(a-1) * [1 - ((alpha+T)/(alpha+T+t))^(r+x)
  *                          2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))]
  *   / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)).
+ * NaN at the same poles as bgnbd_expected (with a + b + x - 1).
  */
 double bgnbd_conditional_expected(const struct bgnbd_params *p, double t, int32_t x, double t_x,
                                   double T);

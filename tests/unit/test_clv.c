@@ -14,6 +14,17 @@
 #include "analytics/clv.h"
 #include "util/timeu.h"
 
+/* Timings are asserted, except under valgrind (make check), which runs the
+ * code some 50 times slower. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 #define CDNOW_MONEY "../shared/data/cdnow/cdnow_customers_summary_with_transactions.csv"
 #define CDNOW_MASTER "../shared/data/cdnow/CDNOW_master.txt"
 
@@ -191,7 +202,7 @@ static void test_cdnow_master_pipeline(void **state)
     /* a sanity check, not a published figure: the forecast of the 39-week
      * holdout is in the right range (it under-forecasts CDNOW by ~14 %) */
     assert_true(fabs(predicted - actual) < 0.2 * actual);
-    assert_true(t3 - t1 < 2.0);
+    assert_true(RUNNING_ON_VALGRIND || t3 - t1 < 2.0);
     free(tx);
     free(s);
     free(clv);
