@@ -1179,3 +1179,28 @@ void analytics_customer_scores(struct ctx *c, int64_t id, json_t *profile)
     }
     json_object_set_new(profile, "scores", scores);
 }
+
+int analytics_warm(struct ctx *c)
+{
+    struct analytics_config cfg;
+    struct snapshot *s = NULL;
+    struct population *p = NULL;
+    int rc = analytics_config_load(c, &cfg);
+    if (!rc)
+        rc = snapshot_read(c->app, &s, NULL, NULL, &c->err);
+    if (!rc)
+        rc = build_population(s, &cfg, today(), &p, &c->err);
+    if (!rc) {
+        pthread_mutex_lock(&s->derived_lock);
+        struct derived *d = derived_of(s);
+        if (d) {
+            population_free(d->pop);
+            d->pop = p;
+            p = NULL;
+        }
+        pthread_mutex_unlock(&s->derived_lock);
+        population_free(p);
+    }
+    snapshot_unlock(s);
+    return rc;
+}

@@ -115,4 +115,8 @@ int analytics_matrix(struct ctx *c, const struct analytics_query *q, json_t **ou
  */
 void analytics_customer_scores(struct ctx *c, int64_t id, json_t *profile);
 
+/* Builds the snapshot and today's ranked population ahead of the first
+ * profile read (the server calls it in the background at start). */
+int analytics_warm(struct ctx *c);
+
 #endif

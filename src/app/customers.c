@@ -1146,16 +1146,34 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
         rc = fail(c, ERR_INVALID, "kind", "must be one of: %s", KINDS);
         goto out;
     }
+    /* The most selective source drives the scan in id order: a search word
+     * (the one with the fewest matches), else a tag, else the customers
+     * table. The customer row is joined only when a filter needs it; a
+     * merged-away customer keeps no terms or tags (a merge moves them). */
+    const char *key = "c.id";
+    int need_c = q->kind || q->lifecycle || q->owner_id > 0;
     if (ws.n > 0) {
-        /* the longest word drives the scan: usually the most selective */
         int drive = 0;
-        for (int i = 1; i < ws.n; i++)
-            if (strlen(ws.w[i]) > strlen(ws.w[drive]))
-                drive = i;
-        for (int i = 0; i < ws.n; i++)
+        int64_t best = INT64_MAX;
+        for (int i = 0; i < ws.n; i++) {
             prefix_end(ws.w[i], ends[i], sizeof(ends[i]));
-        sql_add(b, "SELECT DISTINCT t.customer_id FROM customer_terms t JOIN customers c ON c.id = "
-                   "t.customer_id WHERE t.term >= ? AND t.term < ?");
+            int64_t cnt = 0;
+            if (ws.n > 1)
+                store_int(c->st, &cnt, NULL,
+                          "SELECT COUNT(*) FROM (SELECT 1 FROM customer_terms WHERE term >= ? AND "
+                          "term < ? LIMIT 20000)",
+                          "ss", ws.w[i], ends[i]);
+            if (cnt < best) {
+                best = cnt;
+                drive = i;
+            }
+        }
+        key = "t.customer_id";
+        sql_add(b, need_c ? "SELECT DISTINCT t.customer_id FROM customer_terms t JOIN customers c ON "
+                            "c.id = t.customer_id AND c.merged_into IS NULL WHERE t.term >= ? AND "
+                            "t.term < ?"
+                          : "SELECT DISTINCT t.customer_id FROM customer_terms t WHERE t.term >= ? "
+                            "AND t.term < ?");
         arg_s(b, ws.w[drive]);
         arg_s(b, ends[drive]);
         for (int i = 0; i < ws.n; i++) {
@@ -1166,10 +1184,18 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
             arg_s(b, ws.w[i]);
             arg_s(b, ends[i]);
         }
+    } else if (q->tag) {
+        key = "g.customer_id";
+        sql_add(b, need_c ? "SELECT g.customer_id FROM customer_tags g JOIN customers c ON c.id = "
+                            "g.customer_id AND c.merged_into IS NULL WHERE g.tag = ?"
+                          : "SELECT g.customer_id FROM customer_tags g WHERE g.tag = ?");
+        arg_s(b, q->tag);
     } else {
-        sql_add(b, "SELECT c.id FROM customers c WHERE 1 = 1");
+        sql_add(b, "SELECT c.id FROM customers c WHERE c.merged_into IS NULL");
     }
-    sql_add(b, " AND c.merged_into IS NULL AND c.id < ?");
+    char frag[256];
+    snprintf(frag, sizeof(frag), " AND %s < ?", key);
+    sql_add(b, frag);
     arg_i(b, q->after > 0 ? q->after : INT64_MAX);
     if (q->kind) {
         sql_add(b, " AND c.kind = ?");
@@ -1178,23 +1204,27 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
     if (q->lifecycle && (rc = lifecycle_filter(c, b, q->lifecycle)))
         goto out;
     if (q->country || q->postal_code) {
-        sql_add(b, " AND EXISTS (SELECT 1 FROM customer_addresses a WHERE a.customer_id = c.id "
-                   "AND (? IS NULL OR a.country = ?) AND (? IS NULL OR a.postal_code = ?))");
+        snprintf(frag, sizeof(frag),
+                 " AND EXISTS (SELECT 1 FROM customer_addresses a WHERE a.customer_id = %s AND (? "
+                 "IS NULL OR a.country = ?) AND (? IS NULL OR a.postal_code = ?))",
+                 key);
+        sql_add(b, frag);
         arg_s(b, q->country);
         arg_s(b, q->country);
         arg_s(b, q->postal_code);
         arg_s(b, q->postal_code);
     }
-    if (q->tag) {
-        sql_add(b, " AND EXISTS (SELECT 1 FROM customer_tags g WHERE g.customer_id = c.id AND "
-                   "g.tag = ?)");
+    if (q->tag && ws.n > 0) {
+        sql_add(b, " AND EXISTS (SELECT 1 FROM customer_tags g WHERE g.customer_id = "
+                   "t.customer_id AND g.tag = ?)");
         arg_s(b, q->tag);
     }
     if (q->owner_id > 0) {
         sql_add(b, " AND c.owner_id = ?");
         arg_i(b, q->owner_id);
     }
-    sql_add(b, ws.n > 0 ? " ORDER BY t.customer_id DESC LIMIT ?" : " ORDER BY c.id DESC LIMIT ?");
+    snprintf(frag, sizeof(frag), " ORDER BY %s DESC LIMIT ?", key);
+    sql_add(b, frag);
     arg_i(b, limit + 1);
     struct stmt *s = NULL;
     rc = store_queryv(c->st, &s, &c->err, b->sql, b->args, b->n);

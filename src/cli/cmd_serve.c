@@ -1,10 +1,12 @@
 /* relatio serve / relatio demo: start the server, after generating demo data. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app/analytics.h"
 #include "app/demo.h"
 #include "app/users.h"
 #include "cli/cli.h"
@@ -33,6 +35,16 @@ static const char *web_root(const char *given)
     return NULL;
 }
 
+/* Loads the analytics snapshot while the server already answers, so the
+ * first profile read does not pay for it. */
+static void *warm(void *arg)
+{
+    struct ctx c;
+    if (ctx_init(&c, arg, NULL) == 0 && analytics_warm(&c) != 0)
+        fprintf(stderr, "relatio: analytics warm-up: %s\n", c.err.msg);
+    return NULL;
+}
+
 static int serve(struct app *a, const char *bind, const char *port_s, const char *web,
                  const char *threads_s)
 {
@@ -47,7 +59,11 @@ static int serve(struct app *a, const char *bind, const char *port_s, const char
     const char *root = web_root(web);
     fprintf(stderr, "relatio: serving %s on http://%s:%ld/%s\n", a->db_url,
             bind ? bind : "127.0.0.1", port, root ? "" : " (API only: no web app built)");
+    pthread_t warmer;
+    int warming = pthread_create(&warmer, NULL, warm, a) == 0;
     int rc = http_serve(a, bind ? bind : "127.0.0.1", (int)port, root, (int)threads, &e);
+    if (warming)
+        pthread_join(warmer, NULL);
     return rc ? cli_fail(&e) : EXIT_OK;
 }
 
