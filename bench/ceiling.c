@@ -43,10 +43,9 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, (uint16_t)port, NULL,
-                                            NULL, on_request, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-                                            threads, MHD_OPTION_CONNECTION_LIMIT, 4096u,
-                                            MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD, (uint16_t)port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "ceiling: cannot listen on %d\n", port);
         return 1;

@@ -44,8 +44,8 @@ static int cmp_rank(const void *pa, const void *pb)
 }
 
 int abc_classify(uint8_t *cls, size_t *rank, struct abc_result *res, struct abc_point *curve,
-                 size_t ncurve, const struct abc_input *in, size_t n,
-                 const struct abc_config *cfg, struct err *e)
+                 size_t ncurve, const struct abc_input *in, size_t n, const struct abc_config *cfg,
+                 struct err *e)
 {
     int rc = abc_config_check(cfg, e);
     if (rc < 0)

@@ -57,8 +57,8 @@ struct abc_class_stats {
 };
 
 struct abc_result {
-    size_t n;      /* customers ranked */
-    int64_t total; /* net revenue of all of them */
+    size_t n;                      /* customers ranked */
+    int64_t total;                 /* net revenue of all of them */
     struct abc_class_stats cls[3]; /* indexed by enum abc_class */
 };
 
@@ -82,7 +82,7 @@ struct abc_point {
  * ERR_INTERNAL (out of memory).
  */
 int abc_classify(uint8_t *cls, size_t *rank, struct abc_result *res, struct abc_point *curve,
-                 size_t ncurve, const struct abc_input *in, size_t n,
-                 const struct abc_config *cfg, struct err *e);
+                 size_t ncurve, const struct abc_input *in, size_t n, const struct abc_config *cfg,
+                 struct err *e);
 
 #endif

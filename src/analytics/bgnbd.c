@@ -119,15 +119,15 @@ struct group {
 
 /* Terms that depend on x only (FHL 2005 eq. 6, A1 and A2 in their note). */
 struct xterm {
-    double a12;              /* A1 + A2 */
-    double d1r, d2a, d2b;    /* their derivatives in r, a, b */
-    double ln_bx1;           /* log(b + x - 1), x > 0 */
+    double a12;           /* A1 + A2 */
+    double d1r, d2a, d2b; /* their derivatives in r, a, b */
+    double ln_bx1;        /* log(b + x - 1), x > 0 */
 };
 
 struct fit_ctx {
     struct group *g;
     size_t ng;
-    int32_t *xs;   /* distinct frequencies */
+    int32_t *xs; /* distinct frequencies */
     struct xterm *xt;
     size_t nx;
     double weight; /* number of customers */
@@ -185,7 +185,8 @@ static int objective(const double *phi, double *f, double *grad, void *vctx)
         ll += g->w * (t->a12 + lse);
         if (grad) {
             gr += g->w * (t->d1r - w3 * ln_T - w4 * ln_tx);
-            gal += g->w * (r / al - w3 * rx / (al + g->T) - (g->x > 0 ? w4 * rx / (al + g->t_x) : 0));
+            gal +=
+                g->w * (r / al - w3 * rx / (al + g->T) - (g->x > 0 ? w4 * rx / (al + g->t_x) : 0));
             ga += g->w * (t->d2a + w4 / a);
             gb += g->w * (t->d2b - (g->x > 0 ? w4 / (b + g->x - 1) : 0));
         }

@@ -6,8 +6,7 @@
 
 #include <math.h>
 
-double clv_seed_simple(double avg_lifetime, double consumption_per_period,
-                       double acquisition_cost)
+double clv_seed_simple(double avg_lifetime, double consumption_per_period, double acquisition_cost)
 {
     return avg_lifetime * consumption_per_period - acquisition_cost;
 }
@@ -50,9 +49,8 @@ double clv_customer(const struct bgnbd_params *bg, const struct gg_params *gg,
     return value;
 }
 
-int clv_predict(double *out, const struct clv_summary *s, size_t n,
-                const struct bgnbd_params *bg, const struct gg_params *gg,
-                const struct clv_options *o, struct err *e)
+int clv_predict(double *out, const struct clv_summary *s, size_t n, const struct bgnbd_params *bg,
+                const struct gg_params *gg, const struct clv_options *o, struct err *e)
 {
     struct clv_options def;
     if (!o) {

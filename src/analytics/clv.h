@@ -18,8 +18,7 @@
  * per period - acquisition cost, with lifetime in periods (years, months:
  * the same period as the consumption, which may be revenue or margin).
  */
-double clv_seed_simple(double avg_lifetime, double consumption_per_period,
-                       double acquisition_cost);
+double clv_seed_simple(double avg_lifetime, double consumption_per_period, double acquisition_cost);
 
 /*
  * The seed's "sum of the discounted profits expected over the customer's
@@ -65,8 +64,7 @@ double clv_customer(const struct bgnbd_params *bg, const struct gg_params *gg,
  * Errors: ERR_INVALID for bad options (months < 1, units_per_month <= 0,
  * monthly_discount <= -1).
  */
-int clv_predict(double *out, const struct clv_summary *s, size_t n,
-                const struct bgnbd_params *bg, const struct gg_params *gg,
-                const struct clv_options *o, struct err *e);
+int clv_predict(double *out, const struct clv_summary *s, size_t n, const struct bgnbd_params *bg,
+                const struct gg_params *gg, const struct clv_options *o, struct err *e);
 
 #endif

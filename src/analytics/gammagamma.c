@@ -24,8 +24,7 @@ static double digamma(double v)
 
 static int params_ok(const struct gg_params *p)
 {
-    return p->p > 0 && p->q > 0 && p->v > 0 && isfinite(p->p) && isfinite(p->q) &&
-           isfinite(p->v);
+    return p->p > 0 && p->q > 0 && p->v > 0 && isfinite(p->p) && isfinite(p->q) && isfinite(p->v);
 }
 
 static int usable(const struct clv_summary *s)
@@ -54,17 +53,17 @@ double gg_loglik(const struct gg_params *p, const struct clv_summary *s, size_t 
 
 /* One customer with what the objective needs precomputed. */
 struct row {
-    uint32_t xi;    /* index among the distinct frequencies */
-    double x, xm;   /* x and x * zbar */
-    double ln_mx;   /* log(zbar) + log(x), the coefficient of p x */
-    double ln_m;    /* log(zbar) */
+    uint32_t xi;  /* index among the distinct frequencies */
+    double x, xm; /* x and x * zbar */
+    double ln_mx; /* log(zbar) + log(x), the coefficient of p x */
+    double ln_m;  /* log(zbar) */
 };
 
 /* Terms that depend on x only. */
 struct xterm {
-    double lg;       /* lgamma(px + q) - lgamma(px) */
-    double ps_pxq;   /* digamma(px + q) */
-    double ps_px;    /* digamma(px) */
+    double lg;     /* lgamma(px + q) - lgamma(px) */
+    double ps_pxq; /* digamma(px + q) */
+    double ps_px;  /* digamma(px) */
 };
 
 struct fit_ctx {
@@ -116,8 +115,8 @@ static int objective(const double *phi, double *f, double *grad, void *vctx)
     return isfinite(*f) ? 0 : -1;
 }
 
-int gg_fit(struct gg_fit *out, const struct clv_summary *s, size_t n,
-           const struct mle_options *o, struct err *e)
+int gg_fit(struct gg_fit *out, const struct clv_summary *s, size_t n, const struct mle_options *o,
+           struct err *e)
 {
     memset(out, 0, sizeof(*out));
     size_t used = 0;

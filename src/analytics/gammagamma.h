@@ -49,8 +49,8 @@ double gg_loglik(const struct gg_params *p, const struct clv_summary *s, size_t 
  * (1, 1, 1), then BFGS (mle.h). o may be NULL.
  * Errors: ERR_INVALID (no usable row), ERR_INTERNAL (memory, optimiser).
  */
-int gg_fit(struct gg_fit *out, const struct clv_summary *s, size_t n,
-           const struct mle_options *o, struct err *e);
+int gg_fit(struct gg_fit *out, const struct clv_summary *s, size_t n, const struct mle_options *o,
+           struct err *e);
 
 /*
  * E[M | x, zbar], the expected mean spend of the customer's future

@@ -57,18 +57,17 @@ static double dist2(const double *a, const double *b, size_t d)
 
 /* Working memory of one start. */
 struct run {
-    double *c;     /* k x d centres, standardised */
-    int *lab;      /* n */
-    double *d2;    /* n: squared distance to the assigned or nearest centre */
-    size_t *cnt;   /* k */
+    double *c;   /* k x d centres, standardised */
+    int *lab;    /* n */
+    double *d2;  /* n: squared distance to the assigned or nearest centre */
+    size_t *cnt; /* k */
     double inertia;
     int iterations;
 };
 
 /* k-means++: the first centre uniformly, each next one with probability
  * proportional to the squared distance to the nearest centre so far. */
-static void seed_centres(struct run *r, const double *z, size_t n, size_t d, int k,
-                         uint64_t *rng)
+static void seed_centres(struct run *r, const double *z, size_t n, size_t d, int k, uint64_t *rng)
 {
     size_t first = (size_t)(rng_uniform(rng) * (double)n);
     memcpy(r->c, z + first * d, d * sizeof(double));

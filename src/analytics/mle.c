@@ -148,8 +148,8 @@ out:
     gsl_vector_free(v);
 }
 
-int mle_minimise(struct mle_result *out, int k, const double *theta0, mle_objective fn,
-                 void *ctx, double weight, const struct mle_options *o)
+int mle_minimise(struct mle_result *out, int k, const double *theta0, mle_objective fn, void *ctx,
+                 double weight, const struct mle_options *o)
 {
     struct mle_options def;
     if (!o) {

@@ -20,10 +20,10 @@
 typedef int (*mle_objective)(const double *phi, double *f, double *grad, void *ctx);
 
 struct mle_options {
-    int max_iter;     /* Nelder-Mead iterations (BFGS gets max_iter / 4) */
-    double size_tol;  /* simplex size at which Nelder-Mead stops, in log units */
-    double grad_tol;  /* gradient norm (per customer) at which BFGS stops */
-    double step;      /* initial simplex step, in log units */
+    int max_iter;    /* Nelder-Mead iterations (BFGS gets max_iter / 4) */
+    double size_tol; /* simplex size at which Nelder-Mead stops, in log units */
+    double grad_tol; /* gradient norm (per customer) at which BFGS stops */
+    double step;     /* initial simplex step, in log units */
 };
 
 /* max_iter 4000, size_tol 1e-7, grad_tol 1e-9, step 0.5. */
@@ -46,7 +46,7 @@ struct mle_result {
  * parameters with the delta method, se(theta) = theta * se(phi).
  * Returns 0, or -1 when theta0 is unusable or memory runs out.
  */
-int mle_minimise(struct mle_result *out, int k, const double *theta0, mle_objective fn,
-                 void *ctx, double weight, const struct mle_options *o);
+int mle_minimise(struct mle_result *out, int k, const double *theta0, mle_objective fn, void *ctx,
+                 double weight, const struct mle_options *o);
 
 #endif

@@ -56,16 +56,16 @@ enum rfm_r_mode {
  */
 struct rfm_grid {
     int nbands;
-    int band_months[RFM_MAX_BANDS];     /* exclusive upper bounds: 3, 6, 12, 24 */
-    double band_points[RFM_MAX_BANDS];  /* 20, 5, 3, 1 */
-    int window_months;                  /* purchases with m < window count: 24 */
-    enum rfm_r_mode r_mode;             /* RFM_R_SUM */
-    double f_per_txn;                   /* 4 points per transaction ... */
-    double f_cap;                       /* ... capped at 20 */
-    double m_rate;                      /* 0.10 point per major unit ... */
-    double m_cap;                       /* ... capped at 20 */
-    double w_r, w_f, w_m;               /* score = 5R + 3F + 2M */
-    int64_t minor_per_major;            /* 100 cents in a euro */
+    int band_months[RFM_MAX_BANDS];    /* exclusive upper bounds: 3, 6, 12, 24 */
+    double band_points[RFM_MAX_BANDS]; /* 20, 5, 3, 1 */
+    int window_months;                 /* purchases with m < window count: 24 */
+    enum rfm_r_mode r_mode;            /* RFM_R_SUM */
+    double f_per_txn;                  /* 4 points per transaction ... */
+    double f_cap;                      /* ... capped at 20 */
+    double m_rate;                     /* 0.10 point per major unit ... */
+    double m_cap;                      /* ... capped at 20 */
+    double w_r, w_f, w_m;              /* score = 5R + 3F + 2M */
+    int64_t minor_per_major;           /* 100 cents in a euro */
 };
 
 /* Fills g with the seed's grid (the values in the comments above). */

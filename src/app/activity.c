@@ -133,8 +133,8 @@ const struct field interaction_fields[] = {
 };
 
 static const char *const interaction_names[] = {
-    "id",      "customer_id", "at",          "channel",   "direction", "kind",     "subject", "body",
-    "outcome", "offer",       "user_id",     "campaign_id", "ticket_id", "deal_id", "order_id", NULL};
+    "id",      "customer_id", "at",      "channel",     "direction", "kind",    "subject",  "body",
+    "outcome", "offer",       "user_id", "campaign_id", "ticket_id", "deal_id", "order_id", NULL};
 #define INTERACTION_TYPES "iitsssssssiiiii"
 #define INTERACTION_COLS                                                                           \
     "id, customer_id, at, channel, direction, kind, subject, body, outcome, offer, user_id, "      \
@@ -216,9 +216,9 @@ const struct field consent_fields[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static const char *const consent_names[] = {"id",     "customer_id", "at",    "channel",
-                                            "purpose", "granted",    "legal_basis",
-                                            "source", "proof",       "user_id", NULL};
+static const char *const consent_names[] = {"id",      "customer_id", "at",          "channel",
+                                            "purpose", "granted",     "legal_basis", "source",
+                                            "proof",   "user_id",     NULL};
 #define CONSENT_TYPES "iitssbsssi"
 #define CONSENT_COLS                                                                               \
     "id, customer_id, at, channel, purpose, granted, legal_basis, source, proof, user_id"
@@ -293,8 +293,8 @@ const struct field product_fields[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static const char *const product_names[] = {"id",    "sku",         "name",         "category",
-                                            "range_name", "tier",   "price_minor",  "margin_minor",
+static const char *const product_names[] = {"id",         "sku",    "name",        "category",
+                                            "range_name", "tier",   "price_minor", "margin_minor",
                                             "currency",   "active", NULL};
 #define PRODUCT_TYPES "isssiiiisb"
 #define PRODUCT_COLS                                                                               \
@@ -373,8 +373,8 @@ const struct field order_fields[] = {
 };
 
 static const char *const order_names[] = {
-    "id",         "customer_id", "external_id", "ordered_at", "status",  "kind", "currency",
-    "total_minor", "margin_minor", "channel",   "store",      "country", NULL};
+    "id",          "customer_id",  "external_id", "ordered_at", "status",  "kind", "currency",
+    "total_minor", "margin_minor", "channel",     "store",      "country", NULL};
 #define ORDER_TYPES "iistsssiisss"
 #define ORDER_COLS                                                                                 \
     "id, customer_id, external_id, ordered_at, status, kind, currency, total_minor, "              \
@@ -503,8 +503,8 @@ int order_get(struct ctx *c, int64_t id, json_t **out)
                      ORDER_TYPES, "order", out);
     if (rc)
         return rc;
-    static const char *const line_names[] = {"id",       "product_id",       "sku",
-                                             "description", "quantity", "unit_price_minor",
+    static const char *const line_names[] = {"id",           "product_id", "sku",
+                                             "description",  "quantity",   "unit_price_minor",
                                              "amount_minor", NULL};
     struct stmt *s = NULL;
     rc = store_query(c->st, &s, &c->err,
@@ -527,11 +527,11 @@ int order_list(struct ctx *c, int64_t customer_id, int64_t after, int limit, jso
     if (rc)
         return rc;
     struct stmt *s = NULL;
-    rc = store_query(c->st, &s, &c->err,
-                     "SELECT " ORDER_COLS " FROM orders WHERE (? = 0 OR customer_id = ?) AND id < ? "
-                     "ORDER BY id DESC LIMIT ?",
-                     "iiii", customer_id, customer_id, after > 0 ? after : INT64_MAX,
-                     (int64_t)limit + 1);
+    rc = store_query(
+        c->st, &s, &c->err,
+        "SELECT " ORDER_COLS " FROM orders WHERE (? = 0 OR customer_id = ?) AND id < ? "
+        "ORDER BY id DESC LIMIT ?",
+        "iiii", customer_id, customer_id, after > 0 ? after : INT64_MAX, (int64_t)limit + 1);
     return rc ? rc : collect(c, s, order_names, ORDER_TYPES, limit, out);
 }
 
@@ -575,8 +575,8 @@ const struct field contract_fields[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static const char *const contract_names[] = {"id",         "customer_id", "offer",
-                                             "start_date", "end_date",    "status",
+static const char *const contract_names[] = {"id",           "customer_id",   "offer",
+                                             "start_date",   "end_date",      "status",
                                              "cancelled_at", "cancel_reason", NULL};
 #define CONTRACT_TYPES "iissssts"
 #define CONTRACT_COLS                                                                              \
@@ -634,10 +634,11 @@ int contract_cancel(struct ctx *c, int64_t id, const char *reason, json_t **out)
 int contract_list(struct ctx *c, int64_t customer_id, json_t **out)
 {
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err,
-                         "SELECT " CONTRACT_COLS " FROM contracts WHERE customer_id = ? ORDER BY id "
-                         "DESC",
-                         "i", customer_id);
+    int rc =
+        store_query(c->st, &s, &c->err,
+                    "SELECT " CONTRACT_COLS " FROM contracts WHERE customer_id = ? ORDER BY id "
+                    "DESC",
+                    "i", customer_id);
     return rc ? rc : collect(c, s, contract_names, CONTRACT_TYPES, 10000, out);
 }
 
@@ -649,7 +650,8 @@ int contract_list(struct ctx *c, int64_t customer_id, json_t **out)
 static const char *const timeline_sources[] = {
     "SELECT 'interaction' AS kind, at, id, channel, direction, COALESCE(subject, kind) AS title, "
     "body AS detail, CASE WHEN offer IS NULL THEN outcome WHEN outcome IS NULL THEN kind || ': ' "
-    "|| offer ELSE outcome || ': ' || offer END AS outcome, NULL AS amount_minor, NULL AS currency FROM interactions WHERE "
+    "|| offer ELSE outcome || ': ' || offer END AS outcome, NULL AS amount_minor, NULL AS currency "
+    "FROM interactions WHERE "
     "customer_id = ?1",
     "SELECT 'order', ordered_at, id, COALESCE(channel, 'store'), 'inbound', CASE WHEN kind = "
     "'refund' THEN 'Refund ' ELSE 'Order ' END || COALESCE(external_id, CAST(id AS TEXT)), "
@@ -703,9 +705,9 @@ int timeline_list(struct ctx *c, int64_t customer_id, const char *cursor, const 
                      (int64_t)cid, channel, kind, (int64_t)limit + 1);
     if (rc)
         return rc;
-    static const char *const names[] = {"kind",  "at",     "id",      "channel",      "direction",
-                                        "title", "detail", "outcome", "amount_minor", "currency",
-                                        NULL};
+    static const char *const names[] = {"kind",         "at",       "id",     "channel",
+                                        "direction",    "title",    "detail", "outcome",
+                                        "amount_minor", "currency", NULL};
     json_t *items = json_array();
     int n = 0;
     char next[96] = "";

@@ -24,8 +24,11 @@ enum role {
     ROLE_ADMIN = 1 << 5,     /* everything, users */
     ROLE_SYSTEM = 1 << 6,    /* the CLI and scheduled jobs */
 };
-#define ROLES_STAFF (ROLE_ANALYST | ROLE_SUPPORT | ROLE_MARKETING | ROLE_SALES | ROLE_MANAGER | ROLE_ADMIN | ROLE_SYSTEM)
-#define ROLES_WRITE (ROLE_SUPPORT | ROLE_MARKETING | ROLE_SALES | ROLE_MANAGER | ROLE_ADMIN | ROLE_SYSTEM)
+#define ROLES_STAFF                                                                                \
+    (ROLE_ANALYST | ROLE_SUPPORT | ROLE_MARKETING | ROLE_SALES | ROLE_MANAGER | ROLE_ADMIN |       \
+     ROLE_SYSTEM)
+#define ROLES_WRITE                                                                                \
+    (ROLE_SUPPORT | ROLE_MARKETING | ROLE_SALES | ROLE_MANAGER | ROLE_ADMIN | ROLE_SYSTEM)
 #define ROLES_ADMIN (ROLE_ADMIN | ROLE_SYSTEM)
 
 /* "admin" → ROLE_ADMIN; 0 when unknown. */
@@ -45,9 +48,9 @@ struct app {
     struct config cfg;
     pthread_key_t store_key; /* this thread's struct store */
     pthread_mutex_t lock;
-    struct store **stores;   /* every connection opened, closed at release */
+    struct store **stores; /* every connection opened, closed at release */
     int nstores, cap_stores;
-    struct snapshot *snap;   /* analytics column snapshot (app/snapshot.h), lazy */
+    struct snapshot *snap; /* analytics column snapshot (app/snapshot.h), lazy */
 };
 
 /* Who is acting: a signed-in user, an API token's user, or the system. */

@@ -50,7 +50,7 @@ int audit_list(struct ctx *c, const char *entity, int64_t entity_id, int64_t bef
                              stmt_isnull(s, 2) ? json_null() : json_integer(stmt_int(s, 2)),
                              "actor", stmt_text(s, 3), "action", stmt_text(s, 4), "entity",
                              stmt_text(s, 5), "entity_id", (json_int_t)stmt_int(s, 6), "before",
-                             b ? b : json_null(), "after", a ? a : json_null()) );
+                             b ? b : json_null(), "after", a ? a : json_null()));
     }
     stmt_done(s);
     if (rc < 0) {

@@ -57,17 +57,28 @@ static const struct scalar {
     int storage;
     char group; /* i identity, c contact, s socio, b business, p preferences */
 } scalars[] = {
-    {"external_id", S_TEXT, 'i'},   {"first_name", S_TEXT, 'i'},
-    {"last_name", S_TEXT, 'i'},     {"name", S_TEXT, 'i'},
-    {"email", S_TEXT, 'c'},         {"phone", S_TEXT, 'c'},
-    {"birth_date", S_DATE, 's'},    {"sex", S_TEXT, 's'},
-    {"occupation", S_TEXT, 's'},    {"income_band", S_TEXT, 's'},
-    {"housing", S_TEXT, 's'},       {"company_revenue_minor", S_INT, 'b'},
-    {"naf_code", S_TEXT, 'b'},      {"headcount", S_INT, 'b'},
-    {"language", S_TEXT, 'p'},      {"preferred_channel", S_TEXT, 'p'},
-    {"quiet_hours_start", S_TEXT, 'p'}, {"quiet_hours_end", S_TEXT, 'p'},
-    {"callback_requested_at", S_TIME, 'p'}, {"category_spend_minor", S_INT, 'b'},
-    {"owner_id", S_INT, 'i'},       {"team", S_TEXT, 'i'},
+    {"external_id", S_TEXT, 'i'},
+    {"first_name", S_TEXT, 'i'},
+    {"last_name", S_TEXT, 'i'},
+    {"name", S_TEXT, 'i'},
+    {"email", S_TEXT, 'c'},
+    {"phone", S_TEXT, 'c'},
+    {"birth_date", S_DATE, 's'},
+    {"sex", S_TEXT, 's'},
+    {"occupation", S_TEXT, 's'},
+    {"income_band", S_TEXT, 's'},
+    {"housing", S_TEXT, 's'},
+    {"company_revenue_minor", S_INT, 'b'},
+    {"naf_code", S_TEXT, 'b'},
+    {"headcount", S_INT, 'b'},
+    {"language", S_TEXT, 'p'},
+    {"preferred_channel", S_TEXT, 'p'},
+    {"quiet_hours_start", S_TEXT, 'p'},
+    {"quiet_hours_end", S_TEXT, 'p'},
+    {"callback_requested_at", S_TIME, 'p'},
+    {"category_spend_minor", S_INT, 'b'},
+    {"owner_id", S_INT, 'i'},
+    {"team", S_TEXT, 'i'},
     {"custom", S_JSON, 'i'},
 };
 #define NSCALARS ((int)(sizeof(scalars) / sizeof(scalars[0])))
@@ -145,8 +156,8 @@ static json_t *jtime(struct stmt *s, int col)
                                : json_string(time_format(stmt_int(s, col), ts, sizeof(ts)));
 }
 
-static json_t *display_name(const char *kind, const char *first, const char *last,
-                            const char *name, const char *email, int64_t id)
+static json_t *display_name(const char *kind, const char *first, const char *last, const char *name,
+                            const char *email, int64_t id)
 {
     char buf[256];
     if (strcmp(kind, "organization") == 0 && name && *name)
@@ -169,9 +180,10 @@ static int all_contracts_cancelled(struct ctx *c, int64_t id)
 {
     int64_t total = 0, cancelled = 0;
     struct stmt *s = NULL;
-    if (store_query(c->st, &s, NULL,
-                    "SELECT COUNT(*), SUM(status = 'cancelled') FROM contracts WHERE customer_id = ?",
-                    "i", id))
+    if (store_query(
+            c->st, &s, NULL,
+            "SELECT COUNT(*), SUM(status = 'cancelled') FROM contracts WHERE customer_id = ?", "i",
+            id))
         return 0;
     if (stmt_step(s, NULL) == 1) {
         total = stmt_int(s, 0);
@@ -244,8 +256,8 @@ int customer_exists(struct ctx *c, int64_t id)
 static int profile_load(struct ctx *c, int64_t id, json_t **out)
 {
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err,
-                         "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?", "i", id);
+    int rc = store_query(c->st, &s, &c->err, "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?",
+                         "i", id);
     if (rc)
         return rc;
     rc = stmt_step(s, &c->err);
@@ -295,13 +307,12 @@ static int profile_load(struct ctx *c, int64_t id, json_t **out)
                                   json_object_get(o, "quiet_hours_end"), "callback_requested_at",
                                   json_object_get(o, "callback_requested_at"), "language",
                                   json_object_get(o, "language")));
-    json_object_set_new(
-        o, "display_name",
-        display_name(json_string_value(json_object_get(o, "kind")),
-                     json_string_value(json_object_get(o, "first_name")),
-                     json_string_value(json_object_get(o, "last_name")),
-                     json_string_value(json_object_get(o, "name")),
-                     json_string_value(json_object_get(o, "email")), id));
+    json_object_set_new(o, "display_name",
+                        display_name(json_string_value(json_object_get(o, "kind")),
+                                     json_string_value(json_object_get(o, "first_name")),
+                                     json_string_value(json_object_get(o, "last_name")),
+                                     json_string_value(json_object_get(o, "name")),
+                                     json_string_value(json_object_get(o, "email")), id));
     stmt_done(s);
     json_object_set_new(o, "lifecycle",
                         json_string(customer_lifecycle(&c->app->cfg, time_now(), orders, first,
@@ -309,20 +320,21 @@ static int profile_load(struct ctx *c, int64_t id, json_t **out)
 
     static const char *const email_names[] = {"email", "label", "primary", NULL};
     static const char *const phone_names[] = {"phone", "label", "primary", NULL};
-    static const char *const addr_names[] = {"label", "line1",   "line2",   "postal_code",
-                                             "city",  "region", "country", "primary", NULL};
+    static const char *const addr_names[] = {"label",  "line1",   "line2",   "postal_code", "city",
+                                             "region", "country", "primary", NULL};
     static const char *const flag_names[] = {"flag", "reason", "at", NULL};
-    static const char *const consent_names[] = {"channel", "purpose",     "granted",
-                                                "at",      "legal_basis", "source", NULL};
+    static const char *const consent_names[] = {"channel",     "purpose", "granted", "at",
+                                                "legal_basis", "source",  NULL};
     rc = child_list(c, o, "emails",
                     "SELECT email, label, is_primary FROM customer_emails WHERE customer_id = ? "
                     "ORDER BY is_primary DESC, id",
                     id, email_names, "ssb");
     if (!rc)
-        rc = child_list(c, o, "phones",
-                        "SELECT phone, label, is_primary FROM customer_phones WHERE customer_id = ? "
-                        "ORDER BY is_primary DESC, id",
-                        id, phone_names, "ssb");
+        rc =
+            child_list(c, o, "phones",
+                       "SELECT phone, label, is_primary FROM customer_phones WHERE customer_id = ? "
+                       "ORDER BY is_primary DESC, id",
+                       id, phone_names, "ssb");
     if (!rc)
         rc = child_list(c, o, "addresses",
                         "SELECT label, line1, line2, postal_code, city, region, country, "
@@ -353,14 +365,17 @@ static int profile_load(struct ctx *c, int64_t id, json_t **out)
     static const char *const rel_names[] = {"related_id", "kind", "direction", "display_name",
                                             NULL};
     if (!rc)
-        rc = child_list(c, o, "relations",
-                        "SELECT r.related_id, r.kind, 'to', COALESCE(NULLIF(TRIM(COALESCE(o.first_name, '') || ' ' || "
-                        "COALESCE(o.last_name, '')), ''), o.name, o.email) FROM customer_relations r JOIN "
-                        "customers o ON o.id = r.related_id WHERE r.customer_id = ?1 UNION ALL SELECT "
-                        "r.customer_id, r.kind, 'from', COALESCE(NULLIF(TRIM(COALESCE(o.first_name, '') || ' ' || "
-                        "COALESCE(o.last_name, '')), ''), o.name, o.email) FROM customer_relations r JOIN "
-                        "customers o ON o.id = r.customer_id WHERE r.related_id = ?1",
-                        id, rel_names, "isss");
+        rc = child_list(
+            c, o, "relations",
+            "SELECT r.related_id, r.kind, 'to', COALESCE(NULLIF(TRIM(COALESCE(o.first_name, '') || "
+            "' ' || "
+            "COALESCE(o.last_name, '')), ''), o.name, o.email) FROM customer_relations r JOIN "
+            "customers o ON o.id = r.related_id WHERE r.customer_id = ?1 UNION ALL SELECT "
+            "r.customer_id, r.kind, 'from', COALESCE(NULLIF(TRIM(COALESCE(o.first_name, '') || ' ' "
+            "|| "
+            "COALESCE(o.last_name, '')), ''), o.name, o.email) FROM customer_relations r JOIN "
+            "customers o ON o.id = r.customer_id WHERE r.related_id = ?1",
+            id, rel_names, "isss");
     if (!rc) {
         json_t *src = json_null();
         if (source_id) {
@@ -500,12 +515,13 @@ static void sync_primary(json_t *m, const char *one, const char *many)
             found |= same;
         }
         if (!found)
-            json_array_insert_new(list, 0, json_pack("{s:s,s:n,s:b}", one, v, "label", "primary", 1));
+            json_array_insert_new(list, 0,
+                                  json_pack("{s:s,s:n,s:b}", one, v, "label", "primary", 1));
         return;
     }
     json_t *pick = NULL;
-    json_array_foreach(list, i, it) if (json_is_true(json_object_get(it, "primary")) && !pick) pick =
-        it;
+    json_array_foreach(list, i, it) if (json_is_true(json_object_get(it, "primary")) && !pick)
+        pick = it;
     if (!pick)
         pick = json_array_get(list, 0);
     json_array_foreach(list, i, it) json_object_set_new(it, "primary", json_boolean(it == pick));
@@ -555,8 +571,8 @@ static int write_terms(struct ctx *c, int64_t id, const json_t *m)
             text_words(jstr(m, words[i]), add_term, &t);
     size_t i;
     json_t *it;
-    json_array_foreach(json_object_get(m, "emails"), i, it) text_words(jstr(it, "email"), add_term,
-                                                                       &t);
+    json_array_foreach(json_object_get(m, "emails"), i, it)
+        text_words(jstr(it, "email"), add_term, &t);
     json_array_foreach(json_object_get(m, "phones"), i, it) add_phone_terms(&t, jstr(it, "phone"));
     json_array_foreach(json_object_get(m, "addresses"), i, it)
     {
@@ -603,8 +619,8 @@ static int write_children(struct ctx *c, int64_t id, const json_t *m, const json
         }
     }
     if (!rc && json_object_get(in, "addresses")) {
-        rc = store_run(c->st, NULL, &c->err,
-                       "DELETE FROM customer_addresses WHERE customer_id = ?", "i", id);
+        rc = store_run(c->st, NULL, &c->err, "DELETE FROM customer_addresses WHERE customer_id = ?",
+                       "i", id);
         json_array_foreach(json_object_get(m, "addresses"), i, it)
         {
             if (rc)
@@ -613,14 +629,14 @@ static int write_children(struct ctx *c, int64_t id, const json_t *m, const json
                            "INSERT INTO customer_addresses(customer_id, label, line1, line2, "
                            "postal_code, city, region, country, is_primary) VALUES (?, ?, ?, ?, ?, "
                            "?, ?, ?, ?)",
-                           "isssssssi", id, jstr(it, "label"), jstr(it, "line1"),
-                           jstr(it, "line2"), jstr(it, "postal_code"), jstr(it, "city"),
-                           jstr(it, "region"), jstr(it, "country"), (int64_t)(i == 0));
+                           "isssssssi", id, jstr(it, "label"), jstr(it, "line1"), jstr(it, "line2"),
+                           jstr(it, "postal_code"), jstr(it, "city"), jstr(it, "region"),
+                           jstr(it, "country"), (int64_t)(i == 0));
         }
     }
     if (!rc && json_object_get(in, "tags")) {
-        rc = store_run(c->st, NULL, &c->err, "DELETE FROM customer_tags WHERE customer_id = ?",
-                       "i", id);
+        rc = store_run(c->st, NULL, &c->err, "DELETE FROM customer_tags WHERE customer_id = ?", "i",
+                       id);
         json_array_foreach(json_object_get(m, "tags"), i, it)
         {
             if (rc)
@@ -631,8 +647,8 @@ static int write_children(struct ctx *c, int64_t id, const json_t *m, const json
         }
     }
     if (!rc && json_object_get(in, "interests")) {
-        rc = store_run(c->st, NULL, &c->err,
-                       "DELETE FROM customer_interests WHERE customer_id = ?", "i", id);
+        rc = store_run(c->st, NULL, &c->err, "DELETE FROM customer_interests WHERE customer_id = ?",
+                       "i", id);
         json_array_foreach(json_object_get(m, "interests"), i, it)
         {
             if (rc)
@@ -655,13 +671,13 @@ static int source_id_of(struct ctx *c, const json_t *src, int64_t *out)
     const char *e = jstr(src, "expires_at");
     if (e)
         time_parse(e, &exp);
-    int rc = store_run(c->st, NULL, &c->err,
-                       "INSERT INTO sources(kind, name, terms, expires_at, created_at) VALUES (?, ?, "
-                       "?, ?, ?) ON CONFLICT(kind, name) DO UPDATE SET terms = "
-                       "COALESCE(excluded.terms, terms), expires_at = COALESCE(excluded.expires_at, "
-                       "expires_at)",
-                       "sssIi", jstr(src, "kind"), jstr(src, "name"), jstr(src, "terms"), exp,
-                       time_now());
+    int rc = store_run(
+        c->st, NULL, &c->err,
+        "INSERT INTO sources(kind, name, terms, expires_at, created_at) VALUES (?, ?, "
+        "?, ?, ?) ON CONFLICT(kind, name) DO UPDATE SET terms = "
+        "COALESCE(excluded.terms, terms), expires_at = COALESCE(excluded.expires_at, "
+        "expires_at)",
+        "sssIi", jstr(src, "kind"), jstr(src, "name"), jstr(src, "terms"), exp, time_now());
     if (rc)
         return rc;
     return store_int(c->st, out, &c->err, "SELECT id FROM sources WHERE kind = ? AND name = ?",
@@ -821,7 +837,8 @@ static int save(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
             rc = fail(c, ERR_CONFLICT, "id", "this customer was merged or erased");
             goto out;
         }
-        if (if_version > 0 && json_integer_value(json_object_get(before, "version")) != if_version) {
+        if (if_version > 0 &&
+            json_integer_value(json_object_get(before, "version")) != if_version) {
             rc = fail(c, ERR_CONFLICT, "version",
                       "the customer changed since you read it (version %lld, now %lld)",
                       (long long)if_version,
@@ -876,8 +893,7 @@ int customer_create(struct ctx *c, const json_t *in, int64_t *id, json_t **out)
     return save(c, 0, in, 0, id, out);
 }
 
-int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
-                    json_t **out)
+int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version, json_t **out)
 {
     return save(c, id, in, if_version, NULL, out);
 }
@@ -908,7 +924,8 @@ int customer_find(struct ctx *c, const char *external_id, const char *email, int
 int customer_relate(struct ctx *c, int64_t id, int64_t related_id, const char *kind, int on)
 {
     if (!kind || !enum_has("household|referral|employee_of|contact_of", kind))
-        return fail(c, ERR_INVALID, "kind", "must be one of: household|referral|employee_of|contact_of");
+        return fail(c, ERR_INVALID, "kind",
+                    "must be one of: household|referral|employee_of|contact_of");
     if (id == related_id)
         return fail(c, ERR_INVALID, "related_id", "a customer cannot be related to itself");
     int rc = customer_exists(c, id);
@@ -929,14 +946,15 @@ int customer_relate(struct ctx *c, int64_t id, int64_t related_id, const char *k
                        "created_at) VALUES (?, ?, ?, ?)",
                        "iisi", id, related_id, kind, time_now());
     else
-        rc = store_run(c->st, &n, &c->err,
-                       "DELETE FROM customer_relations WHERE customer_id = ? AND related_id = ? AND "
-                       "kind = ?",
-                       "iis", id, related_id, kind);
+        rc =
+            store_run(c->st, &n, &c->err,
+                      "DELETE FROM customer_relations WHERE customer_id = ? AND related_id = ? AND "
+                      "kind = ?",
+                      "iis", id, related_id, kind);
     if (!rc && !on && n == 0)
         rc = fail(c, ERR_NOTFOUND, "related_id", "no such relation");
-    json_t *a = json_pack("{s:I,s:s,s:b}", "related_id", (json_int_t)related_id, "kind", kind,
-                          "on", on);
+    json_t *a =
+        json_pack("{s:I,s:s,s:b}", "related_id", (json_int_t)related_id, "kind", kind, "on", on);
     if (!rc && n)
         rc = audit_record(c, on ? "relate" : "unrelate", "customer", id, NULL, a);
     json_decref(a);
@@ -1169,11 +1187,12 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
             }
         }
         key = "t.customer_id";
-        sql_add(b, need_c ? "SELECT DISTINCT t.customer_id FROM customer_terms t JOIN customers c ON "
-                            "c.id = t.customer_id AND c.merged_into IS NULL WHERE t.term >= ? AND "
-                            "t.term < ?"
-                          : "SELECT DISTINCT t.customer_id FROM customer_terms t WHERE t.term >= ? "
-                            "AND t.term < ?");
+        sql_add(b, need_c
+                       ? "SELECT DISTINCT t.customer_id FROM customer_terms t JOIN customers c ON "
+                         "c.id = t.customer_id AND c.merged_into IS NULL WHERE t.term >= ? AND "
+                         "t.term < ?"
+                       : "SELECT DISTINCT t.customer_id FROM customer_terms t WHERE t.term >= ? "
+                         "AND t.term < ?");
         arg_s(b, ws.w[drive]);
         arg_s(b, ends[drive]);
         for (int i = 0; i < ws.n; i++) {

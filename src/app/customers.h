@@ -24,8 +24,7 @@ int customer_get(struct ctx *c, int64_t id, json_t **out);
 int customer_profile(struct ctx *c, int64_t id, json_t **out);
 /* Partial update: fields present replace the stored ones (arrays replace the
  * whole list). if_version > 0 must equal the stored version (ERR_CONFLICT). */
-int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
-                    json_t **out);
+int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version, json_t **out);
 /* Finds a customer id by external id or e-mail; 0 when none. */
 int customer_find(struct ctx *c, const char *external_id, const char *email, int64_t *id);
 
@@ -37,8 +36,8 @@ struct customer_query {
     const char *postal_code;
     const char *tag;
     int64_t owner_id;
-    int64_t after;         /* keyset cursor: ids below this one */
-    int limit;             /* 1..500 */
+    int64_t after; /* keyset cursor: ids below this one */
+    int limit;     /* 1..500 */
 };
 /* {"items":[summary…],"next_cursor":"…"|null}, newest first. */
 int customer_list(struct ctx *c, const struct customer_query *q, json_t **out);

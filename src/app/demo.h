@@ -10,10 +10,10 @@
 #include "app/app.h"
 
 struct demo_opts {
-    int64_t customers;     /* default 5000 */
+    int64_t customers;          /* default 5000 */
     double orders_per_customer; /* mean, default 20 */
-    int years;             /* history length, default 3, ending at time_now() */
-    uint64_t seed;         /* default 42 */
+    int years;                  /* history length, default 3, ending at time_now() */
+    uint64_t seed;              /* default 42 */
 };
 
 /* Fills an empty database. progress(stage, fraction 0..1, arg) may be NULL.

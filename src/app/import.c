@@ -18,50 +18,136 @@ static const struct alias {
     const char *header;
     const char *field;
 } aliases[] = {
-    {"external id", "external_id"}, {"externalid", "external_id"}, {"id", "external_id"},
-    {"customer id", "external_id"}, {"customerid", "external_id"}, {"code client", "external_id"},
-    {"email", "email"},             {"e mail", "email"},           {"courriel", "email"},
-    {"mail", "email"},              {"adresse email", "email"},    {"first name", "first_name"},
-    {"firstname", "first_name"},    {"prenom", "first_name"},      {"last name", "last_name"},
-    {"lastname", "last_name"},      {"nom", "last_name"},          {"surname", "last_name"},
-    {"nom de famille", "last_name"}, {"phone", "phone"},           {"telephone", "phone"},
-    {"tel", "phone"},               {"mobile", "phone"},           {"portable", "phone"},
-    {"postal code", "postal_code"}, {"postcode", "postal_code"},   {"zip", "postal_code"},
-    {"zip code", "postal_code"},    {"code postal", "postal_code"}, {"cp", "postal_code"},
-    {"city", "city"},               {"ville", "city"},             {"commune", "city"},
-    {"country", "country"},         {"pays", "country"},           {"address", "line1"},
-    {"adresse", "line1"},           {"company", "name"},           {"societe", "name"},
-    {"raison sociale", "name"},     {"organization", "name"},      {"birth date", "birth_date"},
-    {"date de naissance", "birth_date"}, {"order id", "order_id"}, {"orderid", "order_id"},
-    {"invoiceno", "order_id"},      {"invoice", "order_id"},       {"commande", "order_id"},
-    {"numero de commande", "order_id"}, {"customer external id", "customer_external_id"},
-    {"order date", "order_date"},   {"date", "order_date"},        {"invoicedate", "order_date"},
-    {"date de commande", "order_date"}, {"amount", "amount"},      {"montant", "amount"},
-    {"total", "amount"},            {"currency", "currency"},      {"devise", "currency"},
-    {"sku", "sku"},                 {"stockcode", "sku"},          {"reference", "sku"},
-    {"description", "description"}, {"libelle", "description"},    {"quantity", "quantity"},
-    {"quantite", "quantity"},       {"qty", "quantity"},           {"unit price", "unit_price"},
-    {"unitprice", "unit_price"},    {"prix unitaire", "unit_price"}, {"channel", "channel"},
-    {"canal", "channel"},           {"store", "store"},            {"magasin", "store"},
-    {"kind", "kind"},               {"type", "kind"},
+    {"external id", "external_id"},
+    {"externalid", "external_id"},
+    {"id", "external_id"},
+    {"customer id", "external_id"},
+    {"customerid", "external_id"},
+    {"code client", "external_id"},
+    {"email", "email"},
+    {"e mail", "email"},
+    {"courriel", "email"},
+    {"mail", "email"},
+    {"adresse email", "email"},
+    {"first name", "first_name"},
+    {"firstname", "first_name"},
+    {"prenom", "first_name"},
+    {"last name", "last_name"},
+    {"lastname", "last_name"},
+    {"nom", "last_name"},
+    {"surname", "last_name"},
+    {"nom de famille", "last_name"},
+    {"phone", "phone"},
+    {"telephone", "phone"},
+    {"tel", "phone"},
+    {"mobile", "phone"},
+    {"portable", "phone"},
+    {"postal code", "postal_code"},
+    {"postcode", "postal_code"},
+    {"zip", "postal_code"},
+    {"zip code", "postal_code"},
+    {"code postal", "postal_code"},
+    {"cp", "postal_code"},
+    {"city", "city"},
+    {"ville", "city"},
+    {"commune", "city"},
+    {"country", "country"},
+    {"pays", "country"},
+    {"address", "line1"},
+    {"adresse", "line1"},
+    {"company", "name"},
+    {"societe", "name"},
+    {"raison sociale", "name"},
+    {"organization", "name"},
+    {"birth date", "birth_date"},
+    {"date de naissance", "birth_date"},
+    {"order id", "order_id"},
+    {"orderid", "order_id"},
+    {"invoiceno", "order_id"},
+    {"invoice", "order_id"},
+    {"commande", "order_id"},
+    {"numero de commande", "order_id"},
+    {"customer external id", "customer_external_id"},
+    {"order date", "order_date"},
+    {"date", "order_date"},
+    {"invoicedate", "order_date"},
+    {"date de commande", "order_date"},
+    {"amount", "amount"},
+    {"montant", "amount"},
+    {"total", "amount"},
+    {"currency", "currency"},
+    {"devise", "currency"},
+    {"sku", "sku"},
+    {"stockcode", "sku"},
+    {"reference", "sku"},
+    {"description", "description"},
+    {"libelle", "description"},
+    {"quantity", "quantity"},
+    {"quantite", "quantity"},
+    {"qty", "quantity"},
+    {"unit price", "unit_price"},
+    {"unitprice", "unit_price"},
+    {"prix unitaire", "unit_price"},
+    {"channel", "channel"},
+    {"canal", "channel"},
+    {"store", "store"},
+    {"magasin", "store"},
+    {"kind", "kind"},
+    {"type", "kind"},
 };
 
 /* Country names seen in real files → ISO 3166-1 alpha-2. */
 static const struct {
     const char *name, *iso;
 } country_names[] = {
-    {"united kingdom", "GB"}, {"uk", "GB"},          {"france", "FR"},       {"germany", "DE"},
-    {"allemagne", "DE"},      {"eire", "IE"},        {"ireland", "IE"},      {"spain", "ES"},
-    {"espagne", "ES"},        {"netherlands", "NL"}, {"belgium", "BE"},      {"belgique", "BE"},
-    {"switzerland", "CH"},    {"suisse", "CH"},      {"portugal", "PT"},     {"australia", "AU"},
-    {"norway", "NO"},         {"italy", "IT"},       {"italie", "IT"},       {"channel islands", "JE"},
-    {"finland", "FI"},        {"cyprus", "CY"},      {"sweden", "SE"},       {"austria", "AT"},
-    {"denmark", "DK"},        {"japan", "JP"},       {"poland", "PL"},       {"israel", "IL"},
-    {"usa", "US"},            {"united states", "US"}, {"hong kong", "HK"},  {"singapore", "SG"},
-    {"iceland", "IS"},        {"canada", "CA"},      {"greece", "GR"},       {"malta", "MT"},
-    {"united arab emirates", "AE"}, {"lebanon", "LB"}, {"lithuania", "LT"}, {"brazil", "BR"},
-    {"czech republic", "CZ"}, {"bahrain", "BH"},     {"saudi arabia", "SA"}, {"rsa", "ZA"},
-    {"south africa", "ZA"},   {"luxembourg", "LU"},  {"maroc", "MA"},        {"morocco", "MA"},
+    {"united kingdom", "GB"},
+    {"uk", "GB"},
+    {"france", "FR"},
+    {"germany", "DE"},
+    {"allemagne", "DE"},
+    {"eire", "IE"},
+    {"ireland", "IE"},
+    {"spain", "ES"},
+    {"espagne", "ES"},
+    {"netherlands", "NL"},
+    {"belgium", "BE"},
+    {"belgique", "BE"},
+    {"switzerland", "CH"},
+    {"suisse", "CH"},
+    {"portugal", "PT"},
+    {"australia", "AU"},
+    {"norway", "NO"},
+    {"italy", "IT"},
+    {"italie", "IT"},
+    {"channel islands", "JE"},
+    {"finland", "FI"},
+    {"cyprus", "CY"},
+    {"sweden", "SE"},
+    {"austria", "AT"},
+    {"denmark", "DK"},
+    {"japan", "JP"},
+    {"poland", "PL"},
+    {"israel", "IL"},
+    {"usa", "US"},
+    {"united states", "US"},
+    {"hong kong", "HK"},
+    {"singapore", "SG"},
+    {"iceland", "IS"},
+    {"canada", "CA"},
+    {"greece", "GR"},
+    {"malta", "MT"},
+    {"united arab emirates", "AE"},
+    {"lebanon", "LB"},
+    {"lithuania", "LT"},
+    {"brazil", "BR"},
+    {"czech republic", "CZ"},
+    {"bahrain", "BH"},
+    {"saudi arabia", "SA"},
+    {"rsa", "ZA"},
+    {"south africa", "ZA"},
+    {"luxembourg", "LU"},
+    {"maroc", "MA"},
+    {"morocco", "MA"},
 };
 
 static const char *country_iso(const char *v)
@@ -104,11 +190,18 @@ static int map_headers(struct ctx *c, const struct import_opts *o, const struct 
                 m->field[i] = aliases[a].field;
         if (!m->field[i]) {
             /* a header that is already a field name */
-            static const char *const direct[] = {
-                "external_id", "email", "first_name", "last_name", "phone", "postal_code",
-                "city", "country", "name", "kind", "line1", "birth_date", "order_id",
-                "customer_external_id", "order_date", "amount", "currency", "sku",
-                "description", "quantity", "unit_price", "channel", "store", NULL};
+            static const char *const direct[] = {"external_id", "email",
+                                                 "first_name",  "last_name",
+                                                 "phone",       "postal_code",
+                                                 "city",        "country",
+                                                 "name",        "kind",
+                                                 "line1",       "birth_date",
+                                                 "order_id",    "customer_external_id",
+                                                 "order_date",  "amount",
+                                                 "currency",    "sku",
+                                                 "description", "quantity",
+                                                 "unit_price",  "channel",
+                                                 "store",       NULL};
             for (int d = 0; direct[d]; d++)
                 if (!strcmp(h->fields[i], direct[d]))
                     m->field[i] = direct[d];
@@ -169,8 +262,8 @@ static int column_of(const struct colmap *m, const char *field)
 static json_t *customer_row(struct run *ru, const struct colmap *m, const struct csv_record *r)
 {
     json_t *o = json_object();
-    static const char *const simple[] = {"external_id", "email",      "first_name", "last_name",
-                                         "phone",       "name",       "birth_date", NULL};
+    static const char *const simple[] = {"external_id", "email", "first_name", "last_name",
+                                         "phone",       "name",  "birth_date", NULL};
     for (int i = 0; simple[i]; i++) {
         const char *v = col(m, r, simple[i], NULL);
         if (v)
@@ -183,13 +276,13 @@ static json_t *customer_row(struct run *ru, const struct colmap *m, const struct
             json_object_set_new(o, "external_id", json_string(clean));
     }
     const char *kind = col(m, r, "kind", NULL);
-    json_object_set_new(o, "kind",
-                        json_string(kind ? kind
-                                         : (json_object_get(o, "name") &&
-                                            !json_object_get(o, "last_name") &&
-                                            !json_object_get(o, "first_name"))
-                                               ? "organization"
-                                               : "person"));
+    json_object_set_new(
+        o, "kind",
+        json_string(kind ? kind
+                    : (json_object_get(o, "name") && !json_object_get(o, "last_name") &&
+                       !json_object_get(o, "first_name"))
+                        ? "organization"
+                        : "person"));
     const char *pc = col(m, r, "postal_code", NULL), *city = col(m, r, "city", NULL),
                *country = col(m, r, "country", NULL), *line1 = col(m, r, "line1", NULL);
     if (pc || city || country || line1) {
@@ -208,9 +301,9 @@ static json_t *customer_row(struct run *ru, const struct colmap *m, const struct
     }
     if (ru->source_id)
         json_object_set_new(o, "source",
-                            json_pack("{s:s,s:s}", "kind", ru->o->source_kind ? ru->o->source_kind
-                                                                              : "import",
-                                      "name", ru->o->path));
+                            json_pack("{s:s,s:s}", "kind",
+                                      ru->o->source_kind ? ru->o->source_kind : "import", "name",
+                                      ru->o->path));
     return o;
 }
 
@@ -292,9 +385,8 @@ static int flush_order(struct run *ru, struct pending *p, const struct colmap *m
     if (!p->bad) {
         struct ctx *c = ru->c;
         int64_t existing = 0;
-        if (p->id[0] &&
-            store_int(c->st, &existing, NULL, "SELECT id FROM orders WHERE external_id = ?", "s",
-                      p->id) == 0) {
+        if (p->id[0] && store_int(c->st, &existing, NULL,
+                                  "SELECT id FROM orders WHERE external_id = ?", "s", p->id) == 0) {
             ru->unchanged++;
         } else {
             json_t *out = NULL;
@@ -330,8 +422,8 @@ static int import_order_row(struct run *ru, const struct colmap *m, const struct
     /* consecutive rows with the same order id form one order */
     if (p->order && (!clean[0] || strcmp(clean, p->id) != 0))
         flush_order(ru, p, m);
-    int line_mode = col(m, r, "sku", NULL) || col(m, r, "quantity", NULL) ||
-                    col(m, r, "unit_price", NULL);
+    int line_mode =
+        col(m, r, "sku", NULL) || col(m, r, "quantity", NULL) || col(m, r, "unit_price", NULL);
     struct num_opts no = {2, 0};
     struct err e = {0};
     if (!p->order) {
@@ -387,7 +479,8 @@ static int import_order_row(struct run *ru, const struct colmap *m, const struct
             int64_t minor;
             char ccy[NUM_CURRENCY_LEN] = "";
             if (!amount) {
-                problem(ru, r->line, 0, "amount", "an order needs an amount (or sku/quantity/unit_price lines)");
+                problem(ru, r->line, 0, "amount",
+                        "an order needs an amount (or sku/quantity/unit_price lines)");
                 p->bad = 1;
             } else if (num_parse_amount(&minor, ccy, amount, &no, &e)) {
                 problem(ru, r->line, colno, "amount", e.msg);
@@ -404,8 +497,8 @@ static int import_order_row(struct run *ru, const struct colmap *m, const struct
         char ccy[NUM_CURRENCY_LEN] = "";
         const char *qs = col(m, r, "quantity", &colno);
         if (!qs || num_parse_int(&q, qs, &no, &e) || q == 0) {
-            problem(ru, r->line, colno, "quantity", qs ? (e.msg[0] ? e.msg : "must not be zero")
-                                                       : "missing");
+            problem(ru, r->line, colno, "quantity",
+                    qs ? (e.msg[0] ? e.msg : "must not be zero") : "missing");
             p->bad = 1;
             return 0;
         }
@@ -415,8 +508,8 @@ static int import_order_row(struct run *ru, const struct colmap *m, const struct
             p->bad = 1;
             return 0;
         }
-        json_t *l = json_pack("{s:I,s:I}", "quantity", (json_int_t)q, "unit_price_minor",
-                              (json_int_t)up);
+        json_t *l =
+            json_pack("{s:I,s:I}", "quantity", (json_int_t)q, "unit_price_minor", (json_int_t)up);
         const char *sku = col(m, r, "sku", NULL), *desc = col(m, r, "description", NULL);
         if (sku)
             json_object_set_new(l, "sku", json_string(sku));
@@ -510,11 +603,10 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
     }
     if (o->progress)
         o->progress(o->kind, 1.0, o->progress_arg);
-    *report = json_pack("{s:I,s:I,s:I,s:I,s:I,s:O,s:b,s:b}", "rows", (json_int_t)ru.rows,
-                        "created", (json_int_t)ru.created, "updated", (json_int_t)ru.updated,
-                        "unchanged", (json_int_t)ru.unchanged, "rejected",
-                        (json_int_t)ru.rejected, "problems", ru.problems, "dry_run", o->dry_run,
-                        "written", !o->dry_run && !failed);
+    *report = json_pack("{s:I,s:I,s:I,s:I,s:I,s:O,s:b,s:b}", "rows", (json_int_t)ru.rows, "created",
+                        (json_int_t)ru.created, "updated", (json_int_t)ru.updated, "unchanged",
+                        (json_int_t)ru.unchanged, "rejected", (json_int_t)ru.rejected, "problems",
+                        ru.problems, "dry_run", o->dry_run, "written", !o->dry_run && !failed);
     if (!rc && failed)
         rc = fail(c, ERR_INVALID, "file",
                   "%ld row(s) rejected: nothing was imported (use --skip-bad to import the good "

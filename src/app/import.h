@@ -15,16 +15,16 @@
 #define IMPORT_MAX_PROBLEMS 1000 /* problems listed; more are counted */
 
 struct import_opts {
-    const char *kind; /* "customers" or "orders" */
-    const char *path; /* .csv or .csv.gz, "-" for standard input */
+    const char *kind;                  /* "customers" or "orders" */
+    const char *path;                  /* .csv or .csv.gz, "-" for standard input */
     const char *maps[IMPORT_MAX_MAPS]; /* "SOURCE=field" */
     int nmaps;
     const char *currency;    /* when the file has none */
     const char *source_kind; /* provenance: internal|bought|rented|exchanged… (import) */
     const char *source_terms;
     const char *source_expires; /* ISO date */
-    int dry_run;  /* check everything, write nothing */
-    int skip_bad; /* import the good rows, report the others */
+    int dry_run;                /* check everything, write nothing */
+    int skip_bad;               /* import the good rows, report the others */
     void (*progress)(const char *stage, double frac, void *arg);
     void *progress_arg;
 };

@@ -131,8 +131,8 @@ int user_add(struct ctx *c, const char *email, const char *name, const char *rol
     if (rc == ERR_EXISTS)
         rc = fail(c, ERR_EXISTS, "email", "a user with this e-mail already exists");
     if (!rc) {
-        json_t *after = json_pack("{s:s,s:s,s:s}", "email", em, "name", name ? name : "", "role",
-                                  role);
+        json_t *after =
+            json_pack("{s:s,s:s,s:s}", "email", em, "name", name ? name : "", "role", role);
         rc = audit_record(c, "create", "user", *id, NULL, after);
         json_decref(after);
     }
@@ -163,9 +163,9 @@ int user_passwd(struct ctx *c, const char *email, const char *password)
         rc = fail(c, ERR_NOTFOUND, "email", "no user with this e-mail");
     /* a new password ends every open session */
     if (!rc)
-        rc = store_run(c->st, NULL, &c->err,
-                       "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?)",
-                       "s", em);
+        rc = store_run(
+            c->st, NULL, &c->err,
+            "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?)", "s", em);
     if (!rc)
         rc = audit_record(c, "passwd", "user", 0, NULL, NULL);
     token_cache_clear();
@@ -182,7 +182,8 @@ static json_t *user_row(struct stmt *s)
     return json_pack("{s:I,s:s,s:s,s:s,s:o,s:b,s:s}", "id", (json_int_t)stmt_int(s, 0), "email",
                      stmt_text(s, 1), "name", stmt_text(s, 2), "role", stmt_text(s, 3), "team",
                      stmt_text(s, 4) ? json_string(stmt_text(s, 4)) : json_null(), "active",
-                     (int)stmt_int(s, 5), "created_at", time_format(stmt_int(s, 6), ts, sizeof(ts)));
+                     (int)stmt_int(s, 5), "created_at",
+                     time_format(stmt_int(s, 6), ts, sizeof(ts)));
 }
 
 #define USER_COLS "id, email, name, role, team, active, created_at"
@@ -208,8 +209,8 @@ int user_list(struct ctx *c, json_t **out)
 int user_get(struct ctx *c, int64_t id, json_t **out)
 {
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err, "SELECT " USER_COLS " FROM users WHERE id = ?", "i",
-                         id);
+    int rc =
+        store_query(c->st, &s, &c->err, "SELECT " USER_COLS " FROM users WHERE id = ?", "i", id);
     if (rc)
         return rc;
     rc = stmt_step(s, &c->err);

@@ -70,8 +70,8 @@ static int serve(struct app *a, const char *bind, const char *port_s, const char
 int cmd_serve(int argc, char **argv)
 {
     const char *db = cli_default_db(), *port = NULL, *bind = NULL, *web = NULL, *threads = NULL;
-    const struct optdef defs[] = {{"db", &db},     {"port", &port},       {"bind", &bind},
-                                  {"web", &web},   {"threads", &threads}, {NULL}};
+    const struct optdef defs[] = {{"db", &db},   {"port", &port},       {"bind", &bind},
+                                  {"web", &web}, {"threads", &threads}, {NULL}};
     int rc = cli_parse("serve", argc, argv, defs, NULL, 0, NULL);
     if (rc)
         return rc;
@@ -155,8 +155,9 @@ int cmd_demo(int argc, char **argv)
         return rc;
     }
     fprintf(stderr, "relatio: demo database %s ready\n", db);
-    fprintf(stderr, "relatio: sign in as %s with password %s (other roles: manager@, sales@, "
-                    "support@, marketing@, analyst@relatio.demo, same password)\n",
+    fprintf(stderr,
+            "relatio: sign in as %s with password %s (other roles: manager@, sales@, "
+            "support@, marketing@, analyst@relatio.demo, same password)\n",
             demo_users[0].email, DEMO_PASSWORD);
     rc = no_serve ? EXIT_OK : serve(&a, bind, port, web, threads);
     app_release(&a);

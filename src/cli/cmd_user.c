@@ -34,14 +34,10 @@ int cmd_user(int argc, char **argv)
     int pw_stdin = 0, json = 0;
     const char *pos[1];
     int np = 0;
-    const struct optdef defs[] = {{"db", &db},
-                                  {"email", &email},
-                                  {"name", &name},
-                                  {"role", &role},
-                                  {"password", &pw},
-                                  {"password-stdin", NULL, &pw_stdin},
-                                  {"json", NULL, &json},
-                                  {NULL}};
+    const struct optdef defs[] = {{"db", &db},           {"email", &email},
+                                  {"name", &name},       {"role", &role},
+                                  {"password", &pw},     {"password-stdin", NULL, &pw_stdin},
+                                  {"json", NULL, &json}, {NULL}};
     int rc = cli_parse("user", argc, argv, defs, pos, 1, &np);
     if (rc)
         return rc;
@@ -83,12 +79,11 @@ int cmd_user(int argc, char **argv)
         } else if (!rc) {
             size_t i;
             json_t *u;
-            json_array_foreach(json_object_get(out, "items"), i, u)
-                printf("%-5lld %-32s %-10s %s\n",
-                       (long long)json_integer_value(json_object_get(u, "id")),
-                       json_string_value(json_object_get(u, "email")),
-                       json_string_value(json_object_get(u, "role")),
-                       json_string_value(json_object_get(u, "name")));
+            json_array_foreach(json_object_get(out, "items"), i, u) printf(
+                "%-5lld %-32s %-10s %s\n", (long long)json_integer_value(json_object_get(u, "id")),
+                json_string_value(json_object_get(u, "email")),
+                json_string_value(json_object_get(u, "role")),
+                json_string_value(json_object_get(u, "name")));
             json_decref(out);
         }
     }

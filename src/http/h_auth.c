@@ -26,8 +26,8 @@ int h_login(struct req *r, struct resp *w)
     }
     char token[65], csrf[65];
     json_t *user = NULL;
-    int rc = auth_login(&r->c, jstr(r->body, "email"), jstr(r->body, "password"), token, csrf,
-                        &user);
+    int rc =
+        auth_login(&r->c, jstr(r->body, "email"), jstr(r->body, "password"), token, csrf, &user);
     if (rc)
         return rc;
     const char *secure = getenv("RELATIO_COOKIE_SECURE");

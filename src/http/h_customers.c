@@ -152,8 +152,10 @@ int h_customers_relate(struct req *r, struct resp *w)
         return err_set(&r->c.err, ERR_BADREQ, "body", "send {\"related_id\":…, \"kind\":…}");
     const char *key;
     json_t *v;
-    json_object_foreach(r->body, key, v) if (strcmp(key, "related_id") && strcmp(key, "kind")) return err_set(
-        &r->c.err, ERR_INVALID, key, "unknown field");
+    json_object_foreach(r->body, key, v) if (strcmp(key, "related_id") &&
+                                             strcmp(key, "kind")) return err_set(&r->c.err,
+                                                                                 ERR_INVALID, key,
+                                                                                 "unknown field");
     json_t *rid = json_object_get(r->body, "related_id"), *kind = json_object_get(r->body, "kind");
     if (!json_is_integer(rid) || json_integer_value(rid) <= 0)
         return err_set(&r->c.err, ERR_INVALID, "related_id", "must be a customer id");

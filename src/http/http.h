@@ -29,9 +29,9 @@ struct req {
 };
 
 struct resp {
-    int status;       /* 200 when left 0 */
-    json_t *json;     /* body, owned by the response */
-    char *raw;        /* or a raw body (malloc'd) with its type */
+    int status;   /* 200 when left 0 */
+    json_t *json; /* body, owned by the response */
+    char *raw;    /* or a raw body (malloc'd) with its type */
     size_t raw_len;
     const char *ctype;
     char etag[40];
@@ -45,7 +45,7 @@ struct route {
     const char *method;
     const char *path; /* "/api/v1/customers/{id}" */
     handler_fn fn;
-    int roles;        /* enum role bits allowed; 0 = public */
+    int roles; /* enum role bits allowed; 0 = public */
     const char *tag;
     const char *summary;
     const struct field *body; /* accepted body, for the OpenAPI document */

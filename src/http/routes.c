@@ -132,8 +132,7 @@ const struct route routes[] = {
      "Change a user's name, role, team, password or active state", user_fields},
     {"POST", "/api/v1/tokens", h_tokens_create, STAFF, "users", "Create an API token",
      token_fields},
-    {"DELETE", "/api/v1/tokens/{id}", h_tokens_revoke, ADMIN, "users", "Revoke an API token",
-     NULL},
+    {"DELETE", "/api/v1/tokens/{id}", h_tokens_revoke, ADMIN, "users", "Revoke an API token", NULL},
     {"GET", "/api/v1/audit", h_audit_list, LEADS, "audit",
      "Audit log of personal-data changes (entity, entity_id, limit, cursor)", NULL},
     {NULL, NULL, NULL, 0, NULL, NULL, NULL},
@@ -141,10 +140,10 @@ const struct route routes[] = {
 
 static json_t *problem_schema(void)
 {
-    return json_pack("{s:{s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}}}}",
-                     "content", "application/problem+json", "schema", "type", "object",
-                     "properties", "type", "type", "string", "title", "type", "string", "status",
-                     "type", "integer", "detail", "type", "string", "errors", "type", "array");
+    return json_pack("{s:{s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}}}}", "content",
+                     "application/problem+json", "schema", "type", "object", "properties", "type",
+                     "type", "string", "title", "type", "string", "status", "type", "integer",
+                     "detail", "type", "string", "errors", "type", "array");
 }
 
 json_t *openapi_document(void)
@@ -162,15 +161,14 @@ json_t *openapi_document(void)
             method[i] = (char)(rt->method[i] | 0x20);
         method[i] = 0;
         json_t *op = json_pack("{s:s,s:[s],s:{s:{s:s},s:{s:s},s:o}}", "summary", rt->summary,
-                               "tags", rt->tag, "responses", "200", "description", "success",
-                               "201", "description", "created", "default", problem_schema());
+                               "tags", rt->tag, "responses", "200", "description", "success", "201",
+                               "description", "created", "default", problem_schema());
         json_t *params = json_array();
         for (const char *p = strchr(rt->path, '{'); p; p = strchr(p + 1, '{')) {
             const char *close = strchr(p, '}');
-            json_array_append_new(params,
-                                  json_pack("{s:s%,s:s,s:b,s:{s:s}}", "name", p + 1,
-                                            (size_t)(close - p - 1), "in", "path", "required", 1,
-                                            "schema", "type", "string"));
+            json_array_append_new(params, json_pack("{s:s%,s:s,s:b,s:{s:s}}", "name", p + 1,
+                                                    (size_t)(close - p - 1), "in", "path",
+                                                    "required", 1, "schema", "type", "string"));
         }
         if (json_array_size(params))
             json_object_set_new(op, "parameters", params);

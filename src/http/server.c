@@ -79,8 +79,7 @@ static char *metrics_text(size_t *len)
     }
     cum += atomic_load(&m_buckets[NBUCKETS]);
     OUT("relatio_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-    OUT("relatio_http_request_duration_seconds_sum %.6f\n",
-        (double)atomic_load(&m_sum_us) / 1e6);
+    OUT("relatio_http_request_duration_seconds_sum %.6f\n", (double)atomic_load(&m_sum_us) / 1e6);
     OUT("relatio_http_request_duration_seconds_count %llu\n", cum);
     OUT("# HELP relatio_route_requests_total Requests per route.\n"
         "# TYPE relatio_route_requests_total counter\n");
@@ -175,18 +174,30 @@ static int http_status(int kind)
 static const char *status_title(int status)
 {
     switch (status) {
-    case 400: return "Bad request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not found";
-    case 405: return "Method not allowed";
-    case 409: return "Conflict";
-    case 413: return "Content too large";
-    case 415: return "Unsupported media type";
-    case 422: return "Unprocessable content";
-    case 429: return "Too many requests";
-    case 503: return "Service unavailable";
-    default: return "Internal server error";
+    case 400:
+        return "Bad request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not found";
+    case 405:
+        return "Method not allowed";
+    case 409:
+        return "Conflict";
+    case 413:
+        return "Content too large";
+    case 415:
+        return "Unsupported media type";
+    case 422:
+        return "Unprocessable content";
+    case 429:
+        return "Too many requests";
+    case 503:
+        return "Service unavailable";
+    default:
+        return "Internal server error";
     }
 }
 
@@ -277,8 +288,7 @@ static int authenticate(struct req *r)
     if (is_unsafe(r->method)) {
         const char *sent = req_header(r, "X-CSRF-Token");
         if (!sent || strlen(sent) != 64 || sodium_memcmp(sent, csrf, 64) != 0)
-            return err_set(&r->c.err, ERR_FORBIDDEN, "X-CSRF-Token",
-                           "missing or wrong CSRF token");
+            return err_set(&r->c.err, ERR_FORBIDDEN, "X-CSRF-Token", "missing or wrong CSRF token");
     }
     snprintf(r->session, sizeof(r->session), "%s", cookie);
     r->c.actor = who;
@@ -327,9 +337,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct resp *w, in
         len = w->raw_len;
         w->raw = NULL;
     }
-    struct MHD_Response *res =
-        MHD_create_response_from_buffer(len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE
-                                                                         : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *res = MHD_create_response_from_buffer(
+        len, body ? body : (void *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (w->ctype)
         MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, w->ctype);
     if (w->etag[0])
@@ -361,12 +370,18 @@ static const char *mime_of(const char *path)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"},         {".svg", "image/svg+xml"},
-        {".png", "image/png"},                 {".ico", "image/x-icon"},
-        {".woff2", "font/woff2"},              {".txt", "text/plain; charset=utf-8"},
-        {".geojson", "application/geo+json"},  {".map", "application/json"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".woff2", "font/woff2"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".geojson", "application/geo+json"},
+        {".map", "application/json"},
     };
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
@@ -375,8 +390,8 @@ static const char *mime_of(const char *path)
     return "application/octet-stream";
 }
 
-static enum MHD_Result serve_static(struct server *sv, struct MHD_Connection *conn,
-                                    const char *url, const char *method)
+static enum MHD_Result serve_static(struct server *sv, struct MHD_Connection *conn, const char *url,
+                                    const char *method)
 {
     struct resp w = {0};
     struct err e = {0};
@@ -497,8 +512,8 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
         if (rt->roles) {
             rc = authenticate(&r);
             if (!rc && !(r.c.actor.role & rt->roles))
-                rc = err_set(&r.c.err, ERR_FORBIDDEN, "",
-                             "the role '%s' may not do this", role_name(r.c.actor.role));
+                rc = err_set(&r.c.err, ERR_FORBIDDEN, "", "the role '%s' may not do this",
+                             role_name(r.c.actor.role));
         }
         if (!rc)
             rc = parse_body(&r, rs);
@@ -603,8 +618,8 @@ int http_serve(struct app *a, const char *bind_addr, int port, const char *web_r
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* the pool threads inherit the mask */
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, on_request,
-        &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+        on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(threads > 0 ? threads : 2), MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);

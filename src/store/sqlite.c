@@ -95,8 +95,9 @@ int store_open_raw(struct store **out, const char *url, struct err *e)
     struct store *st = calloc(1, sizeof(*st));
     if (!st)
         return err_set(e, ERR_INTERNAL, "", "out of memory");
-    int rc = sqlite3_open_v2(path_of(url), &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc =
+        sqlite3_open_v2(path_of(url), &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = err_set(e, ERR_UNAVAILABLE, "db", "cannot open database '%s': %s", url,
                      sqlite3_errmsg(st->db));
@@ -356,8 +357,8 @@ static int query_va(struct store *st, struct stmt **out, struct err *e, const ch
     return rc;
 }
 
-int store_query(struct store *st, struct stmt **out, struct err *e, const char *sql, const char *fmt,
-                ...)
+int store_query(struct store *st, struct stmt **out, struct err *e, const char *sql,
+                const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

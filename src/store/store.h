@@ -49,8 +49,8 @@ int store_exec(struct store *st, const char *sql, struct err *e);
  *   s const char * (NULL binds NULL), b (const void *, int len) blob-as-text.
  * The statement belongs to the store; release it with stmt_done when finished
  * (before preparing the same SQL again). */
-int store_query(struct store *st, struct stmt **out, struct err *e, const char *sql, const char *fmt,
-                ...);
+int store_query(struct store *st, struct stmt **out, struct err *e, const char *sql,
+                const char *fmt, ...);
 /* store_query + step to completion for a write; *changes (may be NULL) gets
  * the number of rows changed. */
 int store_run(struct store *st, int64_t *changes, struct err *e, const char *sql, const char *fmt,

@@ -25,8 +25,9 @@ void err_clear(struct err *e)
 }
 
 static const char *const kind_names[] = {
-    "ok",        "invalid",     "bad-request", "not-found", "exists",    "conflict",   "unauthorized",
-    "forbidden", "too-large",   "unsupported-media-type",   "throttled", "internal",   "unavailable",
+    "ok",        "invalid",      "bad-request", "not-found", "exists",
+    "conflict",  "unauthorized", "forbidden",   "too-large", "unsupported-media-type",
+    "throttled", "internal",     "unavailable",
 };
 
 const char *err_kind_name(int kind)

@@ -23,9 +23,9 @@ enum err_kind {
 };
 
 struct err {
-    int kind;        /* enum err_kind */
-    char field[96];  /* JSON pointer-ish name of the offending field, or "" */
-    char msg[256];   /* lower-case human message */
+    int kind;       /* enum err_kind */
+    char field[96]; /* JSON pointer-ish name of the offending field, or "" */
+    char msg[256];  /* lower-case human message */
 };
 
 /* Fills e (may be NULL) and returns kind, so callers write

@@ -259,8 +259,10 @@ json_t *fields_schema(const struct field *spec)
             json_object_set_new(p, "type", json_string("string"));
             break;
         }
-        static const char *const formats[] = {[FT_DATE] = "date", [FT_DATETIME] = "date-time",
-                                              [FT_EMAIL] = "email", [FT_PHONE] = "phone"};
+        static const char *const formats[] = {[FT_DATE] = "date",
+                                              [FT_DATETIME] = "date-time",
+                                              [FT_EMAIL] = "email",
+                                              [FT_PHONE] = "phone"};
         if (f->type < (int)(sizeof(formats) / sizeof(formats[0])) && formats[f->type])
             json_object_set_new(p, "format", json_string(formats[f->type]));
         if (f->type == FT_ENUM && f->enums) {

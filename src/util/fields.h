@@ -11,11 +11,11 @@
 #include "util/err.h"
 
 enum field_type {
-    FT_STRING,   /* UTF-8 text up to max bytes (default 200) */
-    FT_TEXT,     /* long text up to max bytes (default 20000) */
-    FT_INT,      /* integer, min..max when max > 0 */
-    FT_MONEY,    /* integer minor units, |v| < 10^15 */
-    FT_NUMBER,   /* any JSON number */
+    FT_STRING, /* UTF-8 text up to max bytes (default 200) */
+    FT_TEXT,   /* long text up to max bytes (default 20000) */
+    FT_INT,    /* integer, min..max when max > 0 */
+    FT_MONEY,  /* integer minor units, |v| < 10^15 */
+    FT_NUMBER, /* any JSON number */
     FT_BOOL,
     FT_DATE,     /* "YYYY-MM-DD", a real date */
     FT_DATETIME, /* ISO 8601 date-time (or date) */

@@ -55,7 +55,8 @@ int text_fold(const char *s, char *out, size_t outlen)
             buf[0] = cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
             k = 1;
         } else {
-            int opts = UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK;
+            int opts =
+                UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK;
             k = utf8proc_decompose_char(cp, buf, 8, opts, NULL);
             if (k < 0 || k > 8)
                 k = 0;

@@ -206,8 +206,8 @@ static void test_internal_consistency(void **state)
  * `horizon`: exponential inter-purchase times of rate lambda, and after each
  * repeat purchase a drop-out with probability p.
  */
-static void simulate(struct clv_summary *s, size_t n, const struct bgnbd_params *p,
-                     double spread, double horizon, unsigned long seed)
+static void simulate(struct clv_summary *s, size_t n, const struct bgnbd_params *p, double spread,
+                     double horizon, unsigned long seed)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     assert_non_null(rng);

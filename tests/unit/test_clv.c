@@ -79,7 +79,7 @@ static void test_probabilistic_clv(void **state)
     o.monthly_discount = 0.01;
     double d = clv_customer(&BG, &GG, &c, &o);
     assert_true(d < v && d > v / 1.01 / 1.01 / 1.01 / 1.01 / 1.01 / 1.01 / 1.01 / 1.01 / 1.01 /
-                                1.01 / 1.01 / 1.01);
+                                 1.01 / 1.01 / 1.01);
     o.margin = 0.3;
     assert_true(fabs(clv_customer(&BG, &GG, &c, &o) - 0.3 * d) < 1e-9);
 
@@ -128,7 +128,7 @@ static void test_lifetimes_quickstart_values(void **state)
     o.units_per_month = 30;
     double out[10];
     assert_int_equal(clv_predict(out, s, 10, &BG, &GG, &o, NULL), 0);
-    const double want[10] = {140.096218, 18.943466, 38.180575, 38.180575, 38.180575,
+    const double want[10] = {140.096218,  18.943466, 38.180575, 38.180575,  38.180575,
                              1003.868285, 28.109681, 38.180575, 167.418224, 38.180575};
     for (int i = 0; i < 10; i++) {
         fprintf(stderr, "clv: customer %d: %.6f (lifetimes %.6f)\n", i + 1, out[i], want[i]);

@@ -108,9 +108,8 @@ static void test_cdnow_sample_reproduces_summary(void **state)
         tx[ntx - 1 - i] = t;
     }
     struct clv_summary got[2357];
-    assert_int_equal(clv_summary_build(got, 2357, tx, ntx, D("1997-09-30"), D("1998-06-30"), 7,
-                                       100, NULL),
-                     0);
+    assert_int_equal(
+        clv_summary_build(got, 2357, tx, ntx, D("1997-09-30"), D("1998-06-30"), 7, 100, NULL), 0);
     size_t repeaters = 0;
     long sum = 0, holdout = 0;
     for (size_t i = 0; i < 2357; i++) {
@@ -123,8 +122,10 @@ static void test_cdnow_sample_reproduces_summary(void **state)
         sum += got[i].x;
         holdout += got[i].x_holdout;
     }
-    fprintf(stderr, "clv_summary: %zu customers with x > 0, %ld repeat transactions, "
-                    "%ld in the 39-week holdout\n", repeaters, sum, holdout);
+    fprintf(stderr,
+            "clv_summary: %zu customers with x > 0, %ld repeat transactions, "
+            "%ld in the 39-week holdout\n",
+            repeaters, sum, holdout);
     assert_int_equal(repeaters, 946);
     assert_int_equal(sum, 2457);
     assert_true(fabs(got[0].T - 38.857142857142854) < 1e-12); /* 272 days, unrounded */
@@ -137,37 +138,33 @@ static void test_merging_rules(void **state)
     (void)state;
     struct rfm_txn tx[] = {
         {0, D("2024-01-10"), 1000, 0}, {0, D("2024-01-01"), 500, 0},  /* first day ... */
-        {0, D("2024-01-01"), 700, 0},                                  /* ... merged */
-        {0, D("2024-01-10"), 2000, 0},                                 /* same day: one */
-        {0, D("2024-01-15"), 0, 0},                                    /* 0 is a purchase */
-        {0, D("2024-01-20"), 9900, 1},                                 /* refund: skipped */
-        {0, D("2024-03-01"), 4000, 0}, {0, D("2024-03-02"), 4000, 0},  /* holdout */
-        {0, D("2025-01-01"), 4000, 0},                                 /* after obs_end */
-        {2, D("2024-02-01"), 100, 0},                                  /* after cal_end */
+        {0, D("2024-01-01"), 700, 0},                                 /* ... merged */
+        {0, D("2024-01-10"), 2000, 0},                                /* same day: one */
+        {0, D("2024-01-15"), 0, 0},                                   /* 0 is a purchase */
+        {0, D("2024-01-20"), 9900, 1},                                /* refund: skipped */
+        {0, D("2024-03-01"), 4000, 0}, {0, D("2024-03-02"), 4000, 0}, /* holdout */
+        {0, D("2025-01-01"), 4000, 0},                                /* after obs_end */
+        {2, D("2024-02-01"), 100, 0},                                 /* after cal_end */
     };
     struct clv_summary s[3];
-    assert_int_equal(clv_summary_build(s, 3, tx, 10, D("2024-01-29"), D("2024-06-30"), 7, 100,
-                                       NULL),
-                     0);
+    assert_int_equal(
+        clv_summary_build(s, 3, tx, 10, D("2024-01-29"), D("2024-06-30"), 7, 100, NULL), 0);
     assert_int_equal(s[0].x, 2);
-    assert_true(fabs(s[0].t_x - 2.0) < 1e-12);  /* Jan 1 -> Jan 15 */
-    assert_true(fabs(s[0].T - 4.0) < 1e-12);    /* Jan 1 -> Jan 29 */
+    assert_true(fabs(s[0].t_x - 2.0) < 1e-12);   /* Jan 1 -> Jan 15 */
+    assert_true(fabs(s[0].T - 4.0) < 1e-12);     /* Jan 1 -> Jan 29 */
     assert_true(fabs(s[0].zbar - 15.0) < 1e-12); /* (30 + 0) / 2 */
     assert_int_equal(s[0].x_holdout, 2);
     assert_int_equal(s[1].x, -1); /* never bought */
     assert_int_equal(s[2].x, -1); /* first purchase after calibration */
 
     struct err e;
-    assert_int_equal(clv_summary_build(s, 2, tx, 10, D("2024-01-29"), D("2024-06-30"), 7, 100,
-                                       &e),
+    assert_int_equal(clv_summary_build(s, 2, tx, 10, D("2024-01-29"), D("2024-06-30"), 7, 100, &e),
                      ERR_INVALID);
     assert_string_equal(e.field, "customer");
-    assert_int_equal(clv_summary_build(s, 3, tx, 10, D("2024-01-29"), D("2024-01-01"), 7, 100,
-                                       &e),
+    assert_int_equal(clv_summary_build(s, 3, tx, 10, D("2024-01-29"), D("2024-01-01"), 7, 100, &e),
                      ERR_INVALID);
-    assert_int_equal(clv_summary_build(s, 3, NULL, 0, D("2024-01-29"), D("2024-01-29"), 7, 100,
-                                       NULL),
-                     0);
+    assert_int_equal(
+        clv_summary_build(s, 3, NULL, 0, D("2024-01-29"), D("2024-01-29"), 7, 100, NULL), 0);
     assert_int_equal(s[0].x, -1);
 }
 

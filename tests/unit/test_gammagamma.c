@@ -72,8 +72,9 @@ static void test_cdnow_fit_and_expected_spend(void **state)
     double t0 = now_s();
     assert_int_equal(gg_fit(&fit, s, n, NULL, NULL), 0);
     double dt = now_s() - t0;
-    fprintf(stderr, "gammagamma: CDNOW fit p=%.6f q=%.6f v=%.6f LL=%.4f (se %.4f %.4f %.4f) "
-                    "%d iterations, %.3f s\n",
+    fprintf(stderr,
+            "gammagamma: CDNOW fit p=%.6f q=%.6f v=%.6f LL=%.4f (se %.4f %.4f %.4f) "
+            "%d iterations, %.3f s\n",
             fit.p.p, fit.p.q, fit.p.v, fit.ll, fit.se.p, fit.se.q, fit.se.v, fit.iterations, dt);
     assert_true(fit.converged);
     assert_int_equal(fit.n, 946);

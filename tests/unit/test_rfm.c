@@ -22,13 +22,13 @@ static int32_t D(const char *s)
     return d;
 }
 
-static struct rfm_txn T(uint32_t c, const char *day, int64_t cents)
-{
+static struct rfm_txn T(uint32_t c, const char *day, int64_t cents) {
     struct rfm_txn t = {c, D(day), cents, 0};
     return t;
 }
 
-static double now_s(void)
+static double
+now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -40,7 +40,9 @@ static void test_seed_worked_example(void **state)
 {
     (void)state;
     struct rfm_txn tx[] = {
-        T(1, "2026-05-01", 4000), T(0, "2025-08-01", 60000), T(1, "2025-01-01", 5000),
+        T(1, "2026-05-01", 4000),
+        T(0, "2025-08-01", 60000),
+        T(1, "2025-01-01", 5000),
         T(1, "2026-02-01", 6000),
     };
     struct rfm_grid g;
@@ -130,9 +132,9 @@ static void test_refunds_caps_and_config(void **state)
 {
     (void)state;
     struct rfm_txn tx[] = {
-        T(0, "2026-06-01", 10000), T(0, "2026-06-02", 10000), T(0, "2026-06-03", 10000),
-        T(0, "2026-06-04", 10000), T(0, "2026-06-05", 10000), T(0, "2026-06-06", 10000),
-        {0, D("2026-06-07"), 3000, 1}, /* refund flag */
+        T(0, "2026-06-01", 10000),      T(0, "2026-06-02", 10000), T(0, "2026-06-03", 10000),
+        T(0, "2026-06-04", 10000),      T(0, "2026-06-05", 10000), T(0, "2026-06-06", 10000),
+        {0, D("2026-06-07"), 3000, 1},  /* refund flag */
         {0, D("2026-06-08"), -2000, 0}, /* negative amount is a refund too */
         {0, D("2026-06-09"), 0, 0},     /* zero amount: not a transaction */
         {1, D("2026-06-09"), 5000, 1},  /* a refund alone: negative M, no F */
@@ -142,8 +144,8 @@ static void test_refunds_caps_and_config(void **state)
     struct rfm_grid_score out[2];
     assert_int_equal(rfm_grid_score(out, 2, tx, 10, D("2026-07-01"), &g, NULL), 0);
     assert_int_equal(out[0].transactions, 6);
-    assert_true(out[0].f == 20);   /* 24 capped */
-    assert_true(out[0].r == 120);  /* R is not capped in the seed */
+    assert_true(out[0].f == 20);  /* 24 capped */
+    assert_true(out[0].r == 120); /* R is not capped in the seed */
     assert_int_equal(out[0].net, 55000);
     assert_true(out[0].m == 20);
     assert_true(out[1].f == 0 && out[1].r == 0);
@@ -182,7 +184,7 @@ static void test_quintiles_formula_and_ties(void **state)
     struct rfm_agg a[12];
     for (int i = 0; i < 10; i++)
         a[i] = (struct rfm_agg){1000 + i, (uint32_t)(i + 1), 100 * (i + 1)};
-    a[10] = (struct rfm_agg){5000, 0, 0};   /* no transaction: not scored */
+    a[10] = (struct rfm_agg){5000, 0, 0};     /* no transaction: not scored */
     a[11] = (struct rfm_agg){1009, 10, 1000}; /* ties with customer 9 */
     struct rfm_quintile q[12];
     assert_int_equal(rfm_quintiles(q, a, 12, NULL, 0, NULL), 0);
@@ -282,8 +284,8 @@ static void test_aggregate(void **state)
 {
     (void)state;
     struct rfm_txn tx[] = {
-        T(1, "2026-05-01", 4000), T(0, "2025-08-01", 60000), T(1, "2025-01-01", 5000),
-        {1, D("2026-02-01"), 1000, 1}, T(1, "2026-08-01", 9900), T(2, "2019-01-01", 100),
+        T(1, "2026-05-01", 4000),      T(0, "2025-08-01", 60000), T(1, "2025-01-01", 5000),
+        {1, D("2026-02-01"), 1000, 1}, T(1, "2026-08-01", 9900),  T(2, "2019-01-01", 100),
     };
     struct rfm_agg a[3];
     assert_int_equal(rfm_aggregate(a, 3, tx, 6, D("2020-01-01"), D("2026-07-01"), NULL), 0);
