@@ -16,7 +16,7 @@ test('switching to French shows French labels and keeps the choice', { timeout: 
   await signIn(page);
   await page.getByLabel('Language').selectOption('fr');
   await page.getByRole('heading', { level: 1, name: 'Tableau de bord' }).waitFor();
-  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  await page.waitForFunction(() => document.documentElement.lang === 'fr');
   const nav = page.getByRole('navigation', { name: 'Navigation principale' });
   for (const item of ['Tableau de bord', 'Clients', 'Pipeline', 'Service client', 'Marketing', 'Imports', 'Paramètres']) {
     assert.equal(await nav.getByRole('link', { name: item }).count(), 1, `nav has ${item}`);
@@ -34,13 +34,13 @@ test('switching to French shows French labels and keeps the choice', { timeout: 
   // kept across a reload, in localStorage
   await page.reload();
   await page.getByRole('region', { name: 'Historique' }).waitFor();
-  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  await page.waitForFunction(() => document.documentElement.lang === 'fr');
   assert.equal(await page.evaluate(() => localStorage.getItem('relatio.lang')), 'fr');
 
   // and back to English
   await page.getByLabel('Langue').selectOption('en');
   await page.getByRole('region', { name: 'Timeline' }).waitFor();
-  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
 });
 
 test('money and dates follow the language', { timeout: 60000 }, async () => {

@@ -142,6 +142,7 @@ export function I18nProvider({ children }: { children: ComponentChildren }) {
         } catch {
           /* ignore */
         }
+        document.documentElement.lang = l; /* at once, not after the next render */
         setLangState(l);
       },
       t: (key, vars) => translate(lang, key, vars),
