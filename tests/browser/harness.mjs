@@ -15,7 +15,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-export const SCREENSHOTS = join(ROOT, 'docs/screenshots');
+// Screenshots go to docs/screenshots when RELATIO_SCREENSHOTS=docs (to refresh
+// the user guide's pictures), else to build/screenshots so a test run leaves
+// the work tree clean.
+export const SCREENSHOTS = join(ROOT, process.env.RELATIO_SCREENSHOTS === 'docs' ? 'docs/screenshots' : 'build/screenshots');
 export const ADMIN = { email: 'admin@example.com', password: 'secret-pass', name: 'Admin' };
 
 const require = createRequire(join(ROOT, 'web/package.json'));
