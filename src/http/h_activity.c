@@ -69,17 +69,12 @@ int h_orders_get(struct req *r, struct resp *w)
 
 int h_orders_update(struct req *r, struct resp *w)
 {
-    if (!r->body)
-        return err_set(&r->c.err, ERR_BADREQ, "body", "send {\"status\":…}");
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v) if (strcmp(key, "status")) return err_set(
-        &r->c.err, ERR_INVALID, key, "only the status of an order changes");
+    int rc = req_body(r, status_fields, 0);
+    if (rc)
+        return rc;
     json_t *st = json_object_get(r->body, "status");
-    if (!json_is_string(st))
-        return err_set(&r->c.err, ERR_INVALID, "status", "must be a string");
     json_t *out = NULL;
-    int rc = order_set_status(&r->c, r->id, json_string_value(st), &out);
+    rc = order_set_status(&r->c, r->id, json_string_value(st), &out);
     return rc ? rc : reply_json(w, 200, out);
 }
 
@@ -119,19 +114,12 @@ int h_contracts_create(struct req *r, struct resp *w)
 
 int h_contracts_cancel(struct req *r, struct resp *w)
 {
-    const char *reason = NULL;
-    if (r->body) {
-        const char *key;
-        json_t *v;
-        json_object_foreach(r->body, key, v) if (strcmp(key, "reason")) return err_set(
-            &r->c.err, ERR_INVALID, key, "unknown field");
-        json_t *rs = json_object_get(r->body, "reason");
-        if (rs && !json_is_string(rs))
-            return err_set(&r->c.err, ERR_INVALID, "reason", "must be a string");
-        reason = json_string_value(rs);
-    }
+    int rc = req_body(r, reason_fields, 1);
+    if (rc)
+        return rc;
+    const char *reason = r->body ? json_string_value(json_object_get(r->body, "reason")) : NULL;
     json_t *out = NULL;
-    int rc = contract_cancel(&r->c, r->id, reason, &out);
+    rc = contract_cancel(&r->c, r->id, reason, &out);
     return rc ? rc : reply_json(w, 200, out);
 }
 

@@ -13,21 +13,12 @@ static const char *jstr(const json_t *o, const char *k)
 
 int h_login(struct req *r, struct resp *w)
 {
-    if (!r->body)
-        return err_set(&r->c.err, ERR_BADREQ, "body", "send {\"email\":…, \"password\":…}");
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v)
-    {
-        if (strcmp(key, "email") && strcmp(key, "password"))
-            return err_set(&r->c.err, ERR_INVALID, key, "unknown field");
-        if (!json_is_string(v))
-            return err_set(&r->c.err, ERR_INVALID, key, "must be a string");
-    }
+    int rc = req_body(r, login_fields, 0);
+    if (rc)
+        return rc;
     char token[65], csrf[65];
     json_t *user = NULL;
-    int rc =
-        auth_login(&r->c, jstr(r->body, "email"), jstr(r->body, "password"), token, csrf, &user);
+    rc = auth_login(&r->c, jstr(r->body, "email"), jstr(r->body, "password"), token, csrf, &user);
     if (rc)
         return rc;
     const char *secure = getenv("RELATIO_COOKIE_SECURE");

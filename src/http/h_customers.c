@@ -128,19 +128,11 @@ int h_customers_consent_add(struct req *r, struct resp *w)
 
 int h_customers_flag(struct req *r, struct resp *w)
 {
-    if (!r->body)
-        return err_set(&r->c.err, ERR_BADREQ, "body", "send {\"flag\":…, \"reason\":…}");
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v)
-    {
-        if (strcmp(key, "flag") && strcmp(key, "reason"))
-            return err_set(&r->c.err, ERR_INVALID, key, "unknown field");
-        if (!json_is_string(v) || json_string_length(v) > 500)
-            return err_set(&r->c.err, ERR_INVALID, key, "must be a string of at most 500 bytes");
-    }
-    int rc = customer_flag(&r->c, r->id, json_string_value(json_object_get(r->body, "flag")),
-                           json_string_value(json_object_get(r->body, "reason")), 1);
+    int rc = req_body(r, flag_fields, 0);
+    if (rc)
+        return rc;
+    rc = customer_flag(&r->c, r->id, json_string_value(json_object_get(r->body, "flag")),
+                       json_string_value(json_object_get(r->body, "reason")), 1);
     if (rc)
         return rc;
     return h_customers_get(r, w);
@@ -148,20 +140,11 @@ int h_customers_flag(struct req *r, struct resp *w)
 
 int h_customers_relate(struct req *r, struct resp *w)
 {
-    if (!r->body)
-        return err_set(&r->c.err, ERR_BADREQ, "body", "send {\"related_id\":…, \"kind\":…}");
-    const char *key;
-    json_t *v;
-    json_object_foreach(r->body, key, v) if (strcmp(key, "related_id") &&
-                                             strcmp(key, "kind")) return err_set(&r->c.err,
-                                                                                 ERR_INVALID, key,
-                                                                                 "unknown field");
+    int rc = req_body(r, relation_fields, 0);
+    if (rc)
+        return rc;
     json_t *rid = json_object_get(r->body, "related_id"), *kind = json_object_get(r->body, "kind");
-    if (!json_is_integer(rid) || json_integer_value(rid) <= 0)
-        return err_set(&r->c.err, ERR_INVALID, "related_id", "must be a customer id");
-    if (!json_is_string(kind))
-        return err_set(&r->c.err, ERR_INVALID, "kind", "must be a string");
-    int rc = customer_relate(&r->c, r->id, json_integer_value(rid), json_string_value(kind), 1);
+    rc = customer_relate(&r->c, r->id, json_integer_value(rid), json_string_value(kind), 1);
     if (rc)
         return rc;
     return h_customers_get(r, w);

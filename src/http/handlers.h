@@ -4,6 +4,9 @@
 #include "http/http.h"
 
 extern const struct field user_fields[];
+/* small bodies of single-purpose routes, defined in routes.c */
+extern const struct field login_fields[], flag_fields[], status_fields[], reason_fields[],
+    relation_fields[];
 
 int h_login(struct req *r, struct resp *w);
 int h_logout(struct req *r, struct resp *w);

@@ -64,6 +64,10 @@ const char *req_header(struct req *r, const char *name);
 /* The numeric path parameter i (0-based), or ERR_NOTFOUND. */
 int req_param_id(struct req *r, int i, int64_t *out);
 
+/* Checks the body against spec (a missing body is an empty object when
+ * allow_empty, else ERR_BADREQ). 0 or the error, naming the field. */
+int req_body(struct req *r, const struct field *spec, int allow_empty);
+
 /* Fills w with a JSON body and status (takes ownership of body). */
 int reply_json(struct resp *w, int status, json_t *body);
 

@@ -14,27 +14,27 @@
 #define ADMIN ROLES_ADMIN
 #define LEADS (ROLE_ADMIN | ROLE_MANAGER | ROLE_SYSTEM)
 
-static const struct field login_fields[] = {
+const struct field login_fields[] = {
     {"email", FT_EMAIL, FF_REQUIRED, 0, NULL, NULL, NULL},
     {"password", FT_STRING, FF_REQUIRED, 1024, NULL, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
-static const struct field flag_fields[] = {
+const struct field flag_fields[] = {
     {"flag", FT_STRING, FF_REQUIRED, 40, NULL, NULL, "e.g. at_risk"},
     {"reason", FT_STRING, 0, 500, NULL, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
-static const struct field relation_fields[] = {
+const struct field relation_fields[] = {
     {"related_id", FT_ID, FF_REQUIRED, 0, NULL, NULL, NULL},
     {"kind", FT_ENUM, FF_REQUIRED, 0, "household|referral|employee_of|contact_of", NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
-static const struct field status_fields[] = {
+const struct field status_fields[] = {
     {"status", FT_ENUM, FF_REQUIRED, 0, "placed|paid|shipped|completed|cancelled|refunded", NULL,
      NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
-static const struct field reason_fields[] = {
+const struct field reason_fields[] = {
     {"reason", FT_STRING, 0, 500, NULL, NULL, "why the customer cancelled"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -134,6 +134,15 @@ int req_param_id(struct req *r, int i, int64_t *out)
     return 0;
 }
 
+int req_body(struct req *r, const struct field *spec, int allow_empty)
+{
+    if (!r->body && allow_empty)
+        return 0;
+    if (!r->body)
+        return err_set(&r->c.err, ERR_BADREQ, "body", "a JSON object body is required");
+    return fields_check(spec, r->body, FIELDS_CREATE, &r->c.err);
+}
+
 int reply_json(struct resp *w, int status, json_t *body)
 {
     w->status = status;
