@@ -663,7 +663,10 @@ static const char *const timeline_sources[] = {
     "cancel_reason, status, NULL, NULL FROM contracts WHERE customer_id = ?1",
 };
 
-static char timeline_sql[4096];
+/* The kinds above, for validating ?kind=; keep in step with the sources. */
+#define TIMELINE_KINDS "interaction|order|consent|contract"
+
+static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;
 
 static void timeline_build(void)
@@ -687,8 +690,8 @@ int timeline_list(struct ctx *c, int64_t customer_id, const char *cursor, const 
         return rc;
     if (channel && !enum_has(CHANNELS, channel))
         return fail(c, ERR_INVALID, "channel", "must be one of: %s", CHANNELS);
-    if (kind && !enum_has("interaction|order|consent|contract", kind))
-        return fail(c, ERR_INVALID, "kind", "must be one of: interaction|order|consent|contract");
+    if (kind && !enum_has(TIMELINE_KINDS, kind))
+        return fail(c, ERR_INVALID, "kind", "must be one of: %s", TIMELINE_KINDS);
     long long cat = INT64_MAX, cid = INT64_MAX;
     char ckind[32] = "~";
     if (cursor && *cursor) {

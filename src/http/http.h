@@ -51,8 +51,9 @@ struct route {
     const struct field *body; /* accepted body, for the OpenAPI document */
 };
 
-/* The table (routes.c), ending with a NULL method. */
-extern const struct route routes[];
+/* All routes (routes.c joins the per-capability tables), ending with a NULL
+ * method. */
+const struct route *route_list(void);
 
 /* Query-string value or NULL. */
 const char *req_query(struct req *r, const char *name);

@@ -3,6 +3,7 @@
  * its body schema. The OpenAPI document is generated from it, so the two
  * stay in step.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "app/activity.h"
@@ -44,7 +45,7 @@ static const struct field token_fields[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
-const struct route routes[] = {
+static const struct route core_routes[] = {
     {"GET", "/healthz", h_healthz, 0, "meta", "Liveness and database check", NULL},
     {"GET", "/api/v1/openapi.json", h_openapi, 0, "meta", "This API's OpenAPI 3.1 document", NULL},
 
@@ -146,10 +147,34 @@ static json_t *problem_schema(void)
                      "detail", "type", "string", "errors", "type", "array");
 }
 
+/* Each capability keeps its routes in its own table (h_<capability>.c or
+ * routes_<capability>.c); the dispatcher sees them as one list, in this order. */
+static const struct route *const tables[] = {
+    core_routes,
+    NULL,
+};
+
+static struct route all_routes[512];
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+static void all_build(void)
+{
+    size_t n = 0;
+    for (size_t t = 0; tables[t]; t++)
+        for (const struct route *rt = tables[t]; rt->method && n + 1 < 512; rt++)
+            all_routes[n++] = *rt;
+}
+
+const struct route *route_list(void)
+{
+    pthread_once(&all_once, all_build);
+    return all_routes;
+}
+
 json_t *openapi_document(void)
 {
     json_t *paths = json_object();
-    for (const struct route *rt = routes; rt->method; rt++) {
+    for (const struct route *rt = route_list(); rt->method; rt++) {
         json_t *item = json_object_get(paths, rt->path);
         if (!item) {
             item = json_object();

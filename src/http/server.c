@@ -43,7 +43,7 @@ static const double bucket_le[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 static atomic_ullong m_requests[6]; /* by status class 1xx..5xx, [0] other */
 static atomic_ullong m_buckets[NBUCKETS + 1];
 static atomic_ullong m_sum_us;
-static atomic_ullong m_route_hits[256];
+static atomic_ullong m_route_hits[512];
 
 static void observe(int status, double seconds, int route)
 {
@@ -54,7 +54,7 @@ static void observe(int status, double seconds, int route)
         b++;
     atomic_fetch_add(&m_buckets[b], 1);
     atomic_fetch_add(&m_sum_us, (unsigned long long)(seconds * 1e6));
-    if (route >= 0 && route < 256)
+    if (route >= 0 && route < 512)
         atomic_fetch_add(&m_route_hits[route], 1);
 }
 
@@ -83,7 +83,8 @@ static char *metrics_text(size_t *len)
     OUT("relatio_http_request_duration_seconds_count %llu\n", cum);
     OUT("# HELP relatio_route_requests_total Requests per route.\n"
         "# TYPE relatio_route_requests_total counter\n");
-    for (int i = 0; routes[i].method && i < 256 && n < cap - 256; i++) {
+    const struct route *routes = route_list();
+    for (int i = 0; routes[i].method && i < 512 && n < cap - 256; i++) {
         unsigned long long v = atomic_load(&m_route_hits[i]);
         if (v)
             OUT("relatio_route_requests_total{method=\"%s\",path=\"%s\"} %llu\n", routes[i].method,
@@ -495,6 +496,7 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
     int rc = ctx_init(&r.c, sv->app, NULL);
     int found = -1, path_matched = 0, reading = 0;
     char allow[128] = "";
+    const struct route *routes = route_list();
     for (int i = 0; !rc && routes[i].method; i++) {
         if (!match(routes[i].path, url, &r))
             continue;
