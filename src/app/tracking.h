@@ -1,0 +1,80 @@
+/*
+ * Web tracking coupled to the customer base: registered sites (per-site key,
+ * allowed origins, consent policy), the batch collector behind /t/collect
+ * (anonymous visitors, 30-minute sessions, events mirrored to the event log),
+ * identity stitching (a proven identify joins the anonymous history to the
+ * customer), audience reports, and personalised content per customer.
+ */
+#ifndef APP_TRACKING_H
+#define APP_TRACKING_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "util/fields.h"
+
+/* A session ends after this long without an event (seed 004). */
+#define TRACK_SESSION_GAP (30 * 60)
+/* Limits of one /t/collect request. */
+#define TRACK_MAX_BODY (64 * 1024)
+#define TRACK_MAX_EVENTS 100
+
+extern const struct field site_fields[];
+
+/* Registers a site: {"name","origins":["https://shop.example"],
+ * "require_consent":bool}. *out gets the site with its public "key" and its
+ * "secret" (shown once: the site's backend signs identify tokens with it). */
+int site_create(struct ctx *c, const json_t *in, json_t **out);
+int site_list(struct ctx *c, json_t **out);
+
+/* 1 when origin (may be NULL) is registered for the site with key; 0 when
+ * not; negative on error. Used by the HTTP layer for CORS. */
+int site_origin_allowed(struct ctx *c, const char *key, const char *origin);
+
+/* What the collector knows about the request besides its body. */
+struct collect_req {
+    const char *origin;     /* Origin header or NULL */
+    const char *user_agent; /* User-Agent header or NULL */
+    const char *visitor;    /* the anonymous id cookie, or NULL */
+};
+
+/* Parses and validates a collect body without touching the store (pure; the
+ * fuzz target calls it). body is {"key","visitor","consent":bool,
+ * "events":[{"type","at","url","title","referrer","product","query",
+ * "amount","currency","order","token"}...]}. *out gets the parsed JSON
+ * (caller decrefs). ERR_BADREQ / ERR_INVALID / ERR_TOOLARGE naming the field. */
+int collect_parse(const char *body, size_t len, json_t **out, struct err *e);
+
+/* 1 when the user agent looks like a crawler or headless tool (no tracking). */
+int track_is_bot(const char *user_agent);
+
+/* Ingests a batch in one transaction (committed before returning): events,
+ * sessions, identity stitching, event log. *out gets {"visitor","accepted",
+ * "ignored","customer_id"?, "content":{slot: content}}. Unknown key:
+ * ERR_NOTFOUND on "key"; an origin not registered: ERR_FORBIDDEN. */
+int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *batch, json_t **out);
+
+/* Signs an identify token for customer_id with the site's secret (what the
+ * site's backend does; exposed for the CLI, tests and the e-mail links):
+ * "<customer_id>.<expires>.<hex hmac>". *out is caller-owned (free). */
+int track_sign_identity(struct ctx *c, const char *site_key, int64_t customer_id, int64_t expires,
+                        char **out);
+
+/* Audience report over [from, to): visitors, sessions, top pages, sources,
+ * referrers, search keywords, funnel. site_key NULL: every site. */
+int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, json_t **out);
+
+/* Web events of a customer (stitched history), newest first. */
+int track_customer_events(struct ctx *c, int64_t customer_id, int64_t before_id, int limit,
+                          json_t **out);
+
+/* Sets the personalised content of a slot ("banner", "offer", "survey") for
+ * a customer; content is not consumed (copied); expires_at 0: never.
+ * content NULL clears the slot. The rules engine's actions call this. */
+int personalize_set(struct ctx *c, int64_t customer_id, const char *slot, const json_t *content,
+                    int64_t expires_at);
+/* The live content of a customer as {slot: content}. */
+int personalize_get(struct ctx *c, int64_t customer_id, json_t **out);
+
+#endif
