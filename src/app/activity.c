@@ -11,6 +11,7 @@
 
 #include "app/audit.h"
 #include "app/customers.h"
+#include "app/events.h"
 #include "app/snapshot.h"
 #include "store/store.h"
 #include "util/timeu.h"
@@ -180,6 +181,16 @@ int interaction_create(struct ctx *c, const json_t *in, json_t **out)
                      interaction_names, INTERACTION_TYPES, "interaction", out);
     if (!rc)
         rc = audit_record(c, "create", "interaction", id, NULL, *out);
+    if (!rc) { /* interaction.logged {interaction_id, channel, direction, kind, outcome, offer};
+                  interest.noted {interaction_id, channel, offer} for an interest */
+        json_t *d = json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?}", "interaction_id", (json_int_t)id,
+                              "channel", jstr(in, "channel"), "direction", jstr(in, "direction"),
+                              "kind", kind, "outcome", outcome, "offer", offer);
+        rc = event_emit(c, "interaction.logged", cid, "interaction", id, d, NULL);
+        if (!rc && !strcmp(kind, "interest"))
+            rc = event_emit(c, "interest.noted", cid, "interaction", id, d, NULL);
+        json_decref(d);
+    }
     if (rc) {
         store_rollback(c->st);
         return rc;
@@ -490,6 +501,13 @@ int order_create(struct ctx *c, const json_t *in, json_t **out)
         rc = refresh_aggregates(c, cid);
     if (!rc)
         rc = order_get(c, id, out);
+    if (!rc && strcmp(kind, "refund")) { /* order.placed {order_id, total_minor, currency, channel} */
+        json_t *d = json_pack("{s:I,s:I,s:O,s:O}", "order_id", (json_int_t)id, "total_minor",
+                              (json_int_t)total, "currency", json_object_get(*out, "currency"),
+                              "channel", json_object_get(*out, "channel"));
+        rc = event_emit(c, "order.placed", cid, "order", id, d, NULL);
+        json_decref(d);
+    }
     if (rc) {
         store_rollback(c->st);
         return rc;
