@@ -460,6 +460,20 @@ const char *stmt_colname(struct stmt *s, int col)
     return sqlite3_column_name(s->s, col);
 }
 
+char stmt_type(struct stmt *s, int col)
+{
+    switch (sqlite3_column_type(s->s, col)) {
+    case SQLITE_INTEGER:
+        return 'i';
+    case SQLITE_FLOAT:
+        return 'd';
+    case SQLITE_NULL:
+        return 'n';
+    default:
+        return 's';
+    }
+}
+
 int stmt_isnull(struct stmt *s, int col)
 {
     return sqlite3_column_type(s->s, col) == SQLITE_NULL;
@@ -575,11 +589,32 @@ int store_check(struct store *st, struct err *e)
     return rc;
 }
 
-int store_checksum(struct store *st, char out[65], struct err *e)
+/* A row's hash: BLAKE2b of its columns, each tagged with its type. Rows are
+ * combined by adding their hashes lane by lane, so the table's checksum does
+ * not depend on the order rows are stored in (a row deleted and inserted
+ * again, as an undo does, leaves it unchanged). */
+static void row_hash(sqlite3_stmt *q, uint64_t sum[2])
 {
     crypto_generichash_state h;
-    unsigned char digest[16];
-    crypto_generichash_init(&h, NULL, 0, sizeof(digest));
+    uint64_t d[2];
+    crypto_generichash_init(&h, NULL, 0, sizeof(d));
+    for (int c = 0; c < sqlite3_column_count(q); c++) {
+        const unsigned char *v = sqlite3_column_text(q, c);
+        int len = sqlite3_column_bytes(q, c);
+        unsigned char tag = (unsigned char)sqlite3_column_type(q, c);
+        crypto_generichash_update(&h, &tag, 1);
+        if (v)
+            crypto_generichash_update(&h, v, (unsigned long long)len);
+        crypto_generichash_update(&h, (const unsigned char *)"\x1f", 1);
+    }
+    crypto_generichash_final(&h, (unsigned char *)d, sizeof(d));
+    sum[0] += d[0];
+    sum[1] += d[1];
+}
+
+int store_checksum_tables(struct store *st, void (*fn)(const char *table, const char *hex, void *arg),
+                          void *arg, struct err *e)
+{
     struct stmt *tables = NULL;
     int rc = store_query(st, &tables, e,
                          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
@@ -587,9 +622,9 @@ int store_checksum(struct store *st, char out[65], struct err *e)
                          "");
     if (rc)
         return rc;
-    char names[128][64];
+    char names[256][64];
     int n = 0;
-    while (n < 128 && (rc = stmt_step(tables, e)) == 1)
+    while (n < 256 && (rc = stmt_step(tables, e)) == 1)
         snprintf(names[n++], sizeof(names[0]), "%s", stmt_text(tables, 0));
     stmt_done(tables);
     if (rc < 0)
@@ -600,20 +635,69 @@ int store_checksum(struct store *st, char out[65], struct err *e)
         sqlite3_stmt *q = NULL;
         if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
             return map_rc(st, sqlite3_errcode(st->db), e);
-        crypto_generichash_update(&h, (const unsigned char *)names[t], strlen(names[t]) + 1);
+        uint64_t sum[2] = {0, 0};
+        uint64_t rows = 0;
         while (sqlite3_step(q) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(q); c++) {
-                const unsigned char *v = sqlite3_column_text(q, c);
-                int len = sqlite3_column_bytes(q, c);
-                unsigned char tag = (unsigned char)sqlite3_column_type(q, c);
-                crypto_generichash_update(&h, &tag, 1);
-                if (v)
-                    crypto_generichash_update(&h, v, (unsigned long long)len);
-            }
+            row_hash(q, sum);
+            rows++;
         }
         sqlite3_finalize(q);
+        char hex[64];
+        snprintf(hex, sizeof(hex), "%016llx%016llx", (unsigned long long)(sum[0] ^ rows),
+                 (unsigned long long)sum[1]);
+        fn(names[t], hex, arg);
     }
+    return 0;
+}
+
+static void checksum_fold(const char *table, const char *hex, void *arg)
+{
+    crypto_generichash_state *h = arg;
+    crypto_generichash_update(h, (const unsigned char *)table, strlen(table) + 1);
+    crypto_generichash_update(h, (const unsigned char *)hex, strlen(hex) + 1);
+}
+
+int store_checksum(struct store *st, char out[65], struct err *e)
+{
+    crypto_generichash_state h;
+    unsigned char digest[16];
+    crypto_generichash_init(&h, NULL, 0, sizeof(digest));
+    int rc = store_checksum_tables(st, checksum_fold, &h, e);
+    if (rc)
+        return rc;
     crypto_generichash_final(&h, digest, sizeof(digest));
     sodium_bin2hex(out, 65, digest, sizeof(digest));
+    return 0;
+}
+
+int store_references(struct store *st, const char *table,
+                     int (*fn)(const char *table, const char *column, int has_id, void *arg),
+                     void *arg, struct err *e)
+{
+    struct stmt *q = NULL;
+    int rc = store_query(st, &q, e,
+                         "SELECT m.name, f.\"from\", EXISTS (SELECT 1 FROM pragma_table_info(m.name) "
+                         "p WHERE p.name = 'id' AND p.pk = 1) FROM sqlite_master m, "
+                         "pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" "
+                         "= ? ORDER BY m.name, f.\"from\"",
+                         "s", table);
+    if (rc)
+        return rc;
+    char refs[128][2][64];
+    int has_id[128];
+    int n = 0;
+    while (n < 128 && (rc = stmt_step(q, e)) == 1) {
+        snprintf(refs[n][0], sizeof(refs[n][0]), "%s", stmt_text(q, 0));
+        snprintf(refs[n][1], sizeof(refs[n][1]), "%s", stmt_text(q, 1));
+        has_id[n++] = (int)stmt_int(q, 2);
+    }
+    stmt_done(q);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        rc = fn(refs[i][0], refs[i][1], has_id[i], arg);
+        if (rc)
+            return rc;
+    }
     return 0;
 }

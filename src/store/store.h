@@ -77,6 +77,8 @@ int stmt_step(struct stmt *s, struct err *e);
 int stmt_ncols(struct stmt *s);
 const char *stmt_colname(struct stmt *s, int col);
 int stmt_isnull(struct stmt *s, int col);
+/* The stored type of a column of the current row: 'i', 'd', 's' or 'n'. */
+char stmt_type(struct stmt *s, int col);
 int64_t stmt_int(struct stmt *s, int col);
 double stmt_double(struct stmt *s, int col);
 /* Text of a column, NULL when NULL; valid until the next step or done. */
@@ -93,7 +95,16 @@ int store_restore(const char *url, const char *path, struct err *e);
 /* Integrity check: 0 when the database is sound. */
 int store_check(struct store *st, struct err *e);
 /* Stable checksum of every row of every table, for backup/merge tests. out
- * gets 32 hex chars. */
+ * gets 32 hex chars. Independent of the order rows are stored in. */
 int store_checksum(struct store *st, char out[65], struct err *e);
+/* The same per table: fn(table, 32 hex chars, arg) for each table by name. */
+int store_checksum_tables(struct store *st, void (*fn)(const char *table, const char *hex, void *arg),
+                          void *arg, struct err *e);
+/* Every column of the schema that references table (a foreign key), with
+ * has_id = 1 when its table has an integer primary key named id. Stops at
+ * fn's first non-zero return and returns it. */
+int store_references(struct store *st, const char *table,
+                     int (*fn)(const char *table, const char *column, int has_id, void *arg),
+                     void *arg, struct err *e);
 
 #endif
