@@ -679,10 +679,12 @@ static const char *const timeline_sources[] = {
     "= ?1",
     "SELECT 'contract', COALESCE(cancelled_at, created_at), id, NULL, 'inbound', offer, "
     "cancel_reason, status, NULL, NULL FROM contracts WHERE customer_id = ?1",
+    "SELECT 'web', at, id, 'web', 'inbound', type, path, COALESCE(product, query), "
+    "amount_minor, currency FROM web_events WHERE customer_id = ?1",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
-#define TIMELINE_KINDS "interaction|order|consent|contract"
+#define TIMELINE_KINDS "interaction|order|consent|contract|web"
 
 static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

@@ -21,6 +21,8 @@
 #define TRACK_MAX_EVENTS 100
 
 extern const struct field site_fields[];
+/* The body of POST /t/collect (validation and OpenAPI). */
+extern const struct field collect_fields[];
 
 /* Registers a site: {"name","origins":["https://shop.example"],
  * "require_consent":bool}. *out gets the site with its public "key" and its
@@ -45,6 +47,9 @@ struct collect_req {
  * "amount","currency","order","token"}...]}. *out gets the parsed JSON
  * (caller decrefs). ERR_BADREQ / ERR_INVALID / ERR_TOOLARGE naming the field. */
 int collect_parse(const char *body, size_t len, json_t **out, struct err *e);
+/* The checks of collect_parse on an already parsed body (the HTTP layer has
+ * parsed it): fields, visitor id, the details each event type needs. */
+int collect_check(const json_t *batch, struct err *e);
 
 /* 1 when the user agent looks like a crawler or headless tool (no tracking). */
 int track_is_bot(const char *user_agent);

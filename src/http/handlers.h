@@ -51,6 +51,10 @@ int h_analytics_abc(struct req *r, struct resp *w);
 int h_analytics_clv(struct req *r, struct resp *w);
 int h_analytics_matrix(struct req *r, struct resp *w);
 
+/* web tracking and the customer portal (h_tracking.c, h_portal.c) */
+extern const struct route tracking_routes[];
+extern const struct route portal_routes[];
+
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);
 

@@ -37,6 +37,7 @@ struct resp {
     char etag[40];
     char location[128];
     char cookie[256];
+    char cors[256]; /* an allowed Origin to echo (CORS, tracking collector), or "" */
 };
 
 typedef int (*handler_fn)(struct req *r, struct resp *w);

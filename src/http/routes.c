@@ -151,6 +151,7 @@ static json_t *problem_schema(void)
  * routes_<capability>.c); the dispatcher sees them as one list, in this order. */
 static const struct route *const tables[] = {
     core_routes,
+    tracking_routes,
     NULL,
 };
 

@@ -359,6 +359,13 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct resp *w, in
         MHD_add_response_header(res, MHD_HTTP_HEADER_SET_COOKIE, w->cookie);
     if (w->status == 405)
         MHD_add_response_header(res, MHD_HTTP_HEADER_ALLOW, w->location);
+    if (w->cors[0]) {
+        MHD_add_response_header(res, "Access-Control-Allow-Origin", w->cors);
+        MHD_add_response_header(res, "Access-Control-Allow-Methods", "POST, OPTIONS");
+        MHD_add_response_header(res, "Access-Control-Allow-Headers", "Content-Type");
+        MHD_add_response_header(res, "Access-Control-Max-Age", "600");
+        MHD_add_response_header(res, "Vary", "Origin");
+    }
     add_common_headers(res);
     if (api)
         MHD_add_response_header(res, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
@@ -464,7 +471,8 @@ static enum MHD_Result serve_static(struct server *sv, struct MHD_Connection *co
 static int is_api(const char *url)
 {
     return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/healthz") == 0 ||
-           strcmp(url, "/metrics") == 0;
+           strcmp(url, "/metrics") == 0 || strcmp(url, "/t/collect") == 0 ||
+           strncmp(url, "/portal/v1/", 11) == 0;
 }
 
 static double elapsed(const struct timespec *start)
