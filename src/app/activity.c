@@ -681,10 +681,12 @@ static const char *const timeline_sources[] = {
     "cancel_reason, status, NULL, NULL FROM contracts WHERE customer_id = ?1",
     "SELECT 'web', at, id, 'web', 'inbound', type, path, COALESCE(product, query), "
     "amount_minor, currency FROM web_events WHERE customer_id = ?1",
+    "SELECT 'ticket', created_at, id, channel, 'inbound', subject, kind || ' / ' || priority, "
+    "status, NULL, NULL FROM tickets WHERE customer_id = ?1",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
-#define TIMELINE_KINDS "interaction|order|consent|contract|web"
+#define TIMELINE_KINDS "interaction|order|consent|contract|web|ticket"
 
 static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

@@ -67,6 +67,17 @@ struct inbound_mail {
 int ticket_from_mail(struct ctx *c, const struct inbound_mail *m, int64_t *ticket_id,
                      int *created);
 
+/* The support mailbox from the environment: RELATIO_IMAP_URL
+ * ("imap://host:port/INBOX"), RELATIO_IMAP_USER, RELATIO_IMAP_PASSWORD.
+ * ERR_UNAVAILABLE when no mailbox is configured. */
+struct imap_config;
+int ticket_mail_config(struct imap_config *cfg, struct err *e);
+/* Imports the mailbox's new messages (UIDs above the stored high-water
+ * mark) with ticket_from_mail, moving the mark in the same transaction as
+ * each message. *out gets {"fetched","created","threaded","duplicates",
+ * "skipped","last_uid"}. cfg NULL: ticket_mail_config's. */
+int ticket_mail_fetch(struct ctx *c, const struct imap_config *cfg, json_t **out);
+
 /* Teams and assignment. */
 int team_create(struct ctx *c, const json_t *in, json_t **out);
 int team_list(struct ctx *c, json_t **out);

@@ -32,6 +32,12 @@ const struct command commands[] = {
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},
+    {"sla", cmd_sla, "detect SLA breaches now (flag, escalate, emit sla.breached)",
+     "relatio sla sweep [--db PATH] [--json]"},
+    {"mail", cmd_mail, "import new mail from the support mailbox into tickets",
+     "relatio mail fetch [--url imap://HOST:PORT/INBOX] [--user U] [--password-env VAR] [--db "
+     "PATH] [--json]\n       (defaults: RELATIO_IMAP_URL, RELATIO_IMAP_USER, "
+     "RELATIO_IMAP_PASSWORD)"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -64,5 +64,7 @@ int cmd_import(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_sla(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 
 #endif

@@ -55,6 +55,10 @@ int h_analytics_matrix(struct req *r, struct resp *w);
 extern const struct route tracking_routes[];
 extern const struct route portal_routes[];
 
+/* service desk, SLA, support mailbox (h_tickets.c); knowledge base (h_kb.c) */
+extern const struct route tickets_routes[];
+extern const struct route kb_routes[];
+
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);
 

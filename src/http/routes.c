@@ -152,6 +152,8 @@ static json_t *problem_schema(void)
 static const struct route *const tables[] = {
     core_routes,
     tracking_routes,
+    tickets_routes,
+    kb_routes,
     NULL,
 };
 
