@@ -12,26 +12,24 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "app/collect.h"
 #include "util/fields.h"
 
 /* A session ends after this long without an event (seed 004). */
 #define TRACK_SESSION_GAP (30 * 60)
-/* Limits of one /t/collect request. */
-#define TRACK_MAX_BODY (64 * 1024)
-#define TRACK_MAX_EVENTS 100
 
+/* The body of POST /api/v1/tracking/sites. */
 extern const struct field site_fields[];
-/* The body of POST /t/collect (validation and OpenAPI). */
-extern const struct field collect_fields[];
 
 /* Registers a site: {"name","origins":["https://shop.example"],
  * "require_consent":bool}. *out gets the site with its public "key" and its
  * "secret" (shown once: the site's backend signs identify tokens with it). */
 int site_create(struct ctx *c, const json_t *in, json_t **out);
+/* {"items":[site…]}, without secrets. */
 int site_list(struct ctx *c, json_t **out);
 
-/* 1 when origin (may be NULL) is registered for the site with key; 0 when
- * not; negative on error. Used by the HTTP layer for CORS. */
+/* 1 when origin (may be NULL) is registered for the site with key (NULL:
+ * any site); 0 when not; negative on error. For CORS preflights. */
 int site_origin_allowed(struct ctx *c, const char *key, const char *origin);
 
 /* What the collector knows about the request besides its body. */
@@ -40,19 +38,6 @@ struct collect_req {
     const char *user_agent; /* User-Agent header or NULL */
     const char *visitor;    /* the anonymous id cookie, or NULL */
 };
-
-/* Parses and validates a collect body without touching the store (pure; the
- * fuzz target calls it). body is {"key","visitor","consent":bool,
- * "events":[{"type","at","url","title","referrer","product","query",
- * "amount","currency","order","token"}...]}. *out gets the parsed JSON
- * (caller decrefs). ERR_BADREQ / ERR_INVALID / ERR_TOOLARGE naming the field. */
-int collect_parse(const char *body, size_t len, json_t **out, struct err *e);
-/* The checks of collect_parse on an already parsed body (the HTTP layer has
- * parsed it): fields, visitor id, the details each event type needs. */
-int collect_check(const json_t *batch, struct err *e);
-
-/* 1 when the user agent looks like a crawler or headless tool (no tracking). */
-int track_is_bot(const char *user_agent);
 
 /* Ingests a batch in one transaction (committed before returning): events,
  * sessions, identity stitching, event log. *out gets {"visitor","accepted",

@@ -59,6 +59,10 @@ extern const struct route portal_routes[];
 extern const struct route tickets_routes[];
 extern const struct route kb_routes[];
 
+/* web tracking and the customer portal (h_tracking.c, h_portal.c) */
+extern const struct route tracking_routes[];
+extern const struct route portal_routes[];
+
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);
 
