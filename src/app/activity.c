@@ -12,6 +12,7 @@
 #include "app/audit.h"
 #include "app/customers.h"
 #include "app/events.h"
+#include "app/loyalty.h"
 #include "app/snapshot.h"
 #include "store/store.h"
 #include "util/timeu.h"
@@ -500,6 +501,8 @@ int order_create(struct ctx *c, const json_t *in, json_t **out)
     if (!rc)
         rc = refresh_aggregates(c, cid);
     if (!rc)
+        rc = loyalty_order_changed(c, id); /* members earn in the same transaction */
+    if (!rc)
         rc = order_get(c, id, out);
     if (!rc && strcmp(kind, "refund")) { /* order.placed {order_id, total_minor, currency, channel} */
         json_t *d = json_pack("{s:I,s:I,s:O,s:O}", "order_id", (json_int_t)id, "total_minor",
@@ -571,6 +574,8 @@ int order_set_status(struct ctx *c, int64_t id, const char *status, json_t **out
                        status, id);
     if (!rc)
         rc = refresh_aggregates(c, jint_or(before, "customer_id", 0));
+    if (!rc)
+        rc = loyalty_order_changed(c, id); /* a cancellation or refund reverses the points */
     if (!rc)
         rc = order_get(c, id, out);
     if (!rc)
@@ -681,12 +686,18 @@ static const char *const timeline_sources[] = {
     "cancel_reason, status, NULL, NULL FROM contracts WHERE customer_id = ?1",
     "SELECT 'web', at, id, 'web', 'inbound', type, path, COALESCE(product, query), "
     "amount_minor, currency FROM web_events WHERE customer_id = ?1",
+    "SELECT 'loyalty', at, id, NULL, CASE WHEN points > 0 THEN 'inbound' ELSE 'outbound' END, "
+    "kind || ' ' || points || ' points', reason, 'balance ' || balance_after, NULL, NULL FROM "
+    "loyalty_ledger WHERE customer_id = ?1",
+    "SELECT 'survey', r.answered_at, r.id, NULL, 'inbound', s.name, json_extract(r.answers, "
+    "'$.comment'), r.kind || ' ' || COALESCE(r.score || '/' || r.scale_max, 'answered'), NULL, NULL "
+    "FROM survey_responses r JOIN surveys s ON s.id = r.survey_id WHERE r.customer_id = ?1",
     "SELECT 'ticket', created_at, id, channel, 'inbound', subject, kind || ' / ' || priority, "
     "status, NULL, NULL FROM tickets WHERE customer_id = ?1",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
-#define TIMELINE_KINDS "interaction|order|consent|contract|web|ticket"
+#define TIMELINE_KINDS "interaction|order|consent|contract|loyalty|survey|web|ticket"
 
 static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

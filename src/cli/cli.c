@@ -29,6 +29,13 @@ const struct command commands[] = {
     {"score", cmd_score, "score every customer: RFM, ABC, CLV, loyalty matrix",
      "relatio score rfm|abc|clv|matrix [--as-of YYYY-MM-DD] [--json | --csv] [--segment NAME] "
      "[--class A|B|C] [--quadrant NAME] [--db PATH]"},
+    {"loyalty", cmd_loyalty, "loyalty programme: daily jobs, ledger check, balances",
+     "relatio loyalty expire|birthdays|verify [--json] [--db PATH]   (daily, at RELATIO_NOW)\n"
+     "       relatio loyalty balance|enrol CUSTOMER_ID [--db PATH]\n"
+     "       relatio loyalty award CUSTOMER_ID POINTS [--reason R] [--ref REF] [--db PATH]"},
+    {"survey", cmd_survey, "satisfaction surveys: ticket CSAT invitations, results",
+     "relatio survey ticket-csat [--json] [--db PATH]   (invites after resolved tickets)\n"
+     "       relatio survey results SURVEY_ID [--db PATH]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},

@@ -59,9 +59,9 @@ extern const struct route portal_routes[];
 extern const struct route tickets_routes[];
 extern const struct route kb_routes[];
 
-/* web tracking and the customer portal (h_tracking.c, h_portal.c) */
-extern const struct route tracking_routes[];
-extern const struct route portal_routes[];
+/* loyalty programme and surveys (h_loyalty.c, h_surveys.c hold their tables) */
+extern const struct route loyalty_routes[];
+extern const struct route surveys_routes[];
 
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);

@@ -154,6 +154,8 @@ static const struct route *const tables[] = {
     tracking_routes,
     tickets_routes,
     kb_routes,
+    loyalty_routes,
+    surveys_routes,
     NULL,
 };
 
