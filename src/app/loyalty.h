@@ -91,6 +91,8 @@ int loyalty_rule_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
 int loyalty_tier_save(struct ctx *c, int64_t id, const json_t *in, json_t **out);
 int loyalty_reward_save(struct ctx *c, int64_t id, const json_t *in, json_t **out);
 int loyalty_rewards(struct ctx *c, int active_only, json_t **out);
+/* Months after which credited points expire (0: never; at most 120). */
+int loyalty_set_expiry(struct ctx *c, int64_t months);
 
 /* Checks every member's cached balance against SUM(ledger); *bad gets the
  * number of members that differ (0 when consistent). */
