@@ -692,12 +692,17 @@ static const char *const timeline_sources[] = {
     "SELECT 'survey', r.answered_at, r.id, NULL, 'inbound', s.name, json_extract(r.answers, "
     "'$.comment'), r.kind || ' ' || COALESCE(r.score || '/' || r.scale_max, 'answered'), NULL, NULL "
     "FROM survey_responses r JOIN surveys s ON s.id = r.survey_id WHERE r.customer_id = ?1",
+    "SELECT 'deal', d.stage_at, d.id, NULL, 'outbound', d.title, s.name, d.status, d.amount_minor, "
+    "d.currency FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.customer_id = ?1",
+    "SELECT 'task', COALESCE(done_at, due_at, created_at), id, CASE kind WHEN 'call' THEN 'phone' "
+    "WHEN 'email' THEN 'email' END, 'outbound', title, notes, status, NULL, NULL FROM tasks WHERE "
+    "customer_id = ?1",
     "SELECT 'ticket', created_at, id, channel, 'inbound', subject, kind || ' / ' || priority, "
     "status, NULL, NULL FROM tickets WHERE customer_id = ?1",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
-#define TIMELINE_KINDS "interaction|order|consent|contract|loyalty|survey|web|ticket"
+#define TIMELINE_KINDS "interaction|order|consent|contract|loyalty|survey|web|deal|task|ticket"
 
 static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

@@ -48,6 +48,7 @@ struct task_filter {
     const char *kind;
     int64_t due_before; /* Unix seconds; 0: any */
     int overdue;        /* 1: open and due before now */
+    int reminders;      /* 1: open with a reminder time reached */
 };
 
 /* Tasks by due time (nulls last) then id; keyset cursor "due.id" opaque.
@@ -55,15 +56,26 @@ struct task_filter {
 int task_list(struct ctx *c, const struct task_filter *f, const char *cursor, int limit,
               json_t **out);
 
-/* The user's secret feed token, created on first call; rotate replaces it
- * (the old URL stops working). *token gets 43 url-safe characters. */
-int task_feed_token(struct ctx *c, int64_t user_id, int rotate, char token[64]);
+/* A new secret feed token for the user, replacing any earlier one (whose URL
+ * stops working). Only its SHA-256 is stored, so it is shown once. *token
+ * gets 43 URL-safe characters. */
+int task_feed_token(struct ctx *c, int64_t user_id, char token[64]);
+/* Whether the user has a feed, and since when (0: none). */
+int task_feed_info(struct ctx *c, int64_t user_id, int64_t *created_at);
 
 /* The iCalendar feed of the user owning token: their open tasks and those
  * done in the last 30 days, plus tasks of their team. *ics (malloc'd, caller
  * frees) gets the document, *len its length. ERR_NOTFOUND for an unknown
  * token. */
 int task_feed_ics(struct ctx *c, const char *token, char **ics, size_t *len);
+
+/* Pure: the VCALENDAR of tasks (an array of task objects as task_get
+ * returns them) named calname. Calls and meetings with a due time become
+ * VEVENTs (DTEND: ends_at, else 30 min for a call, 1 h for a meeting), the
+ * rest VTODOs; a reminder becomes a VALARM with an absolute trigger. *ics
+ * (malloc'd, caller frees) and *len. -1 when over max bytes. */
+int tasks_ics_render(const json_t *tasks, const char *calname, int64_t now, size_t max,
+                     char **ics, size_t *len);
 
 /* Demo data: a few tasks for the customers given. */
 int tasks_demo_seed(struct ctx *c, const int64_t *customer_ids, int n, const int64_t *user_ids,

@@ -45,6 +45,12 @@ const struct command commands[] = {
      "relatio mail fetch [--url imap://HOST:PORT/INBOX] [--user U] [--password-env VAR] [--db "
      "PATH] [--json]\n       (defaults: RELATIO_IMAP_URL, RELATIO_IMAP_USER, "
      "RELATIO_IMAP_PASSWORD)"},
+    {"forecast", cmd_forecast, "sales forecast against objectives",
+     "relatio forecast --period YYYY-MM|YYYY-Qn|YYYY [--owner ID|EMAIL] [--team T] "
+     "[--pipeline ID] [--currency EUR] [--json]"},
+    {"sales", cmd_sales, "sales report (win rate, cycle, pipeline) and lead rescoring",
+     "relatio sales report --from YYYY-MM-DD --to YYYY-MM-DD [--pipeline ID] [--json]\n"
+     "       relatio sales rescore-leads"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -68,5 +68,7 @@ int cmd_loyalty(int argc, char **argv);
 int cmd_survey(int argc, char **argv);
 int cmd_sla(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
+int cmd_forecast(int argc, char **argv);
+int cmd_sales(int argc, char **argv);
 
 #endif

@@ -63,6 +63,11 @@ extern const struct route kb_routes[];
 extern const struct route loyalty_routes[];
 extern const struct route surveys_routes[];
 
+/* sales pipeline, leads, objectives, forecast (h_sales.c); tasks and the
+ * iCalendar feed (h_tasks.c) */
+extern const struct route sales_routes[];
+extern const struct route tasks_routes[];
+
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);
 

@@ -156,6 +156,8 @@ static const struct route *const tables[] = {
     kb_routes,
     loyalty_routes,
     surveys_routes,
+    sales_routes,
+    tasks_routes,
     NULL,
 };
 
