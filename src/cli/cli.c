@@ -26,9 +26,22 @@ const struct command commands[] = {
     {"import", cmd_import, "import customers or orders from CSV",
      "relatio import customers|orders FILE.csv[.gz] [--map SOURCE=field ...] [--currency CODE] "
      "[--dry-run] [--json]"},
-    {"score", cmd_score, "score every customer: RFM, ABC, CLV, loyalty matrix",
+    {"score", cmd_score,
+     "score every customer: RFM, ABC, CLV, loyalty matrix; KPIs, cohorts, geography, churn, "
+     "clusters",
      "relatio score rfm|abc|clv|matrix [--as-of YYYY-MM-DD] [--json | --csv] [--segment NAME] "
-     "[--class A|B|C] [--quadrant NAME] [--db PATH]"},
+     "[--class A|B|C] [--quadrant NAME] [--db PATH]\n"
+     "       relatio score kpis|cohorts|geo|churn|clusters [--as-of YYYY-MM-DD] [--json | --csv] "
+     "[--months N] [--segment NAME] [--channel C] [--country CC] [--region R] "
+     "[--level country|region|postal] [--k N] [--horizon DAYS] [--limit N] [--db PATH]"},
+    {"segment", cmd_segment, "customer segments, static lists and targeting groups",
+     "relatio segment list|groups|fields [--json]\n"
+     "       relatio segment count (--expr EXPR | SEGMENT) [--json]\n"
+     "       relatio segment members (--expr EXPR | SEGMENT) [--csv | --json] [--limit N]\n"
+     "       relatio segment show|delete SEGMENT\n"
+     "       relatio segment create --name N (--expr EXPR | --static) [--description D]\n"
+     "       relatio segment update SEGMENT [--expr EXPR] [--name N] [--description D]\n"
+     "       relatio segment refresh [--every SECONDS]"},
     {"loyalty", cmd_loyalty, "loyalty programme: daily jobs, ledger check, balances",
      "relatio loyalty expire|birthdays|verify [--json] [--db PATH]   (daily, at RELATIO_NOW)\n"
      "       relatio loyalty balance|enrol CUSTOMER_ID [--db PATH]\n"
@@ -36,21 +49,28 @@ const struct command commands[] = {
     {"survey", cmd_survey, "satisfaction surveys: ticket CSAT invitations, results",
      "relatio survey ticket-csat [--json] [--db PATH]   (invites after resolved tickets)\n"
      "       relatio survey results SURVEY_ID [--db PATH]"},
+    {"campaign", cmd_campaign, "launch campaigns and deliver the send queue",
+     "relatio campaign list | show ID | preview ID | send ID | results ID [--json]\n"
+     "       relatio campaign send-queue [--max-seconds N] [--json]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},
-    {"sla", cmd_sla, "detect SLA breaches now (flag, escalate, emit sla.breached)",
-     "relatio sla sweep [--db PATH] [--json]"},
-    {"mail", cmd_mail, "import new mail from the support mailbox into tickets",
-     "relatio mail fetch [--url imap://HOST:PORT/INBOX] [--user U] [--password-env VAR] [--db "
-     "PATH] [--json]\n       (defaults: RELATIO_IMAP_URL, RELATIO_IMAP_USER, "
-     "RELATIO_IMAP_PASSWORD)"},
+    {"rules", cmd_rules, "list, switch and run the behavioural rules",
+     "relatio rules list [--json]\n       relatio rules run [--json]   (cron: events, waits, "
+     "absences, schedules, webhooks at RELATIO_NOW)\n       relatio rules enable|disable ID\n"
+     "       relatio rules firings [--rule ID] [--customer ID] [--limit N] [--json]"},
     {"forecast", cmd_forecast, "sales forecast against objectives",
      "relatio forecast --period YYYY-MM|YYYY-Qn|YYYY [--owner ID|EMAIL] [--team T] "
      "[--pipeline ID] [--currency EUR] [--json]"},
     {"sales", cmd_sales, "sales report (win rate, cycle, pipeline) and lead rescoring",
      "relatio sales report --from YYYY-MM-DD --to YYYY-MM-DD [--pipeline ID] [--json]\n"
      "       relatio sales rescore-leads"},
+    {"sla", cmd_sla, "detect SLA breaches now (flag, escalate, emit sla.breached)",
+     "relatio sla sweep [--db PATH] [--json]"},
+    {"mail", cmd_mail, "import new mail from the support mailbox into tickets",
+     "relatio mail fetch [--url imap://HOST:PORT/INBOX] [--user U] [--password-env VAR] [--db "
+     "PATH] [--json]\n       (defaults: RELATIO_IMAP_URL, RELATIO_IMAP_USER, "
+     "RELATIO_IMAP_PASSWORD)"},
     {NULL, NULL, NULL, NULL},
 };
 

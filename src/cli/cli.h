@@ -64,11 +64,14 @@ int cmd_import(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_campaign(int argc, char **argv);
 int cmd_loyalty(int argc, char **argv);
 int cmd_survey(int argc, char **argv);
-int cmd_sla(int argc, char **argv);
-int cmd_mail(int argc, char **argv);
+int cmd_segment(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 int cmd_forecast(int argc, char **argv);
 int cmd_sales(int argc, char **argv);
+int cmd_sla(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 
 #endif

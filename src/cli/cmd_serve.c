@@ -8,6 +8,8 @@
 
 #include "app/analytics.h"
 #include "app/demo.h"
+#include "app/sendq.h"
+#include "app/rules_engine.h"
 #include "app/users.h"
 #include "cli/cli.h"
 #include "http/http.h"
@@ -61,7 +63,14 @@ static int serve(struct app *a, const char *bind, const char *port_s, const char
             bind ? bind : "127.0.0.1", port, root ? "" : " (API only: no web app built)");
     pthread_t warmer;
     int warming = pthread_create(&warmer, NULL, warm, a) == 0;
+    int scheduling = rules_scheduler_start(a, 1000) == 0; /* rules: events, waits, schedules */
+    struct sendq_worker sender; /* delivers the campaign send queue in the background */
+    if (sendq_start(&sender, a))
+        fprintf(stderr, "relatio: the send queue worker did not start\n");
     int rc = http_serve(a, bind ? bind : "127.0.0.1", (int)port, root, (int)threads, &e);
+    sendq_stop(&sender);
+    if (scheduling)
+        rules_scheduler_stop();
     if (warming)
         pthread_join(warmer, NULL);
     return rc ? cli_fail(&e) : EXIT_OK;

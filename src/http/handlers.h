@@ -50,25 +50,50 @@ int h_analytics_rfm(struct req *r, struct resp *w);
 int h_analytics_abc(struct req *r, struct resp *w);
 int h_analytics_clv(struct req *r, struct resp *w);
 int h_analytics_matrix(struct req *r, struct resp *w);
+/* analytics: KPIs, cohorts, geography, costs, churn, clusters, recommendations
+ * (h_analytics.c, which also holds the table) */
+extern const struct route analytics_routes[];
+int h_analytics_kpis(struct req *r, struct resp *w);
+int h_analytics_cohorts(struct req *r, struct resp *w);
+int h_analytics_geo(struct req *r, struct resp *w);
+int h_analytics_costs_add(struct req *r, struct resp *w);
+int h_analytics_costs_list(struct req *r, struct resp *w);
+int h_analytics_churn(struct req *r, struct resp *w);
+int h_analytics_clusters(struct req *r, struct resp *w);
+int h_products_also_bought(struct req *r, struct resp *w);
+int h_customers_recommendations(struct req *r, struct resp *w);
+
+/* loyalty programme and surveys (h_loyalty.c, h_surveys.c hold their tables) */
+extern const struct route loyalty_routes[];
+extern const struct route surveys_routes[];
 
 /* web tracking and the customer portal (h_tracking.c, h_portal.c) */
 extern const struct route tracking_routes[];
 extern const struct route portal_routes[];
 
-/* service desk, SLA, support mailbox (h_tickets.c); knowledge base (h_kb.c) */
-extern const struct route tickets_routes[];
-extern const struct route kb_routes[];
+/* segments and targeting groups (h_segments.c holds the table) */
+extern const struct route segments_routes[];
 
-/* loyalty programme and surveys (h_loyalty.c, h_surveys.c hold their tables) */
-extern const struct route loyalty_routes[];
-extern const struct route surveys_routes[];
+/* rules engine (h_rules.c) */
+extern const struct route rules_routes[];
 
 /* sales pipeline, leads, objectives, forecast (h_sales.c); tasks and the
  * iCalendar feed (h_tasks.c) */
 extern const struct route sales_routes[];
 extern const struct route tasks_routes[];
 
+/* service desk, SLA, support mailbox (h_tickets.c); knowledge base (h_kb.c) */
+extern const struct route tickets_routes[];
+extern const struct route kb_routes[];
+
+/* campaigns, channel settings, suppressions, sources, newsletters and the
+ * public links in messages (h_campaigns.c) */
+extern const struct route campaigns_routes[];
+
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);
+
+/* duplicates, merges, exports, quality (h_quality.c) */
+extern const struct route quality_routes[];
 
 #endif

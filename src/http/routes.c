@@ -109,23 +109,6 @@ static const struct route core_routes[] = {
     {"POST", "/api/v1/contracts/{id}/cancel", h_contracts_cancel, WRITE, "contracts",
      "Cancel a contract (résiliation)", reason_fields},
 
-    {"GET", "/api/v1/analytics/rfm", h_analytics_rfm, STAFF, "analytics",
-     "Seed RFM grid and quintile RFM segments as of a date: model, segment summary and a page "
-     "of customers (as_of, segment, limit, cursor, summary=only)",
-     NULL},
-    {"GET", "/api/v1/analytics/abc", h_analytics_abc, STAFF, "analytics",
-     "ABC (Pareto) classes as of a date: model, class summary, Pareto curve and a page of "
-     "customers (as_of, class, limit, cursor, summary=only)",
-     NULL},
-    {"GET", "/api/v1/analytics/clv", h_analytics_clv, STAFF, "analytics",
-     "BG/NBD + Gamma-Gamma CLV as of a date: fitted parameters, totals and a page of customers "
-     "(as_of, limit, cursor, summary=only)",
-     NULL},
-    {"GET", "/api/v1/analytics/matrix", h_analytics_matrix, STAFF, "analytics",
-     "Loyalty x profitability matrix (Reinartz & Kumar) as of a date: quadrant summary and a page "
-     "of customers (as_of, quadrant, limit, cursor, summary=only)",
-     NULL},
-
     {"GET", "/api/v1/users", h_users_list, ADMIN, "users", "Users", NULL},
     {"POST", "/api/v1/users", h_users_create, ADMIN, "users", "Create a user", user_fields},
     {"GET", "/api/v1/users/{id}", h_users_get, ADMIN, "users", "A user", NULL},
@@ -151,13 +134,18 @@ static json_t *problem_schema(void)
  * routes_<capability>.c); the dispatcher sees them as one list, in this order. */
 static const struct route *const tables[] = {
     core_routes,
-    tracking_routes,
-    tickets_routes,
-    kb_routes,
+    quality_routes,
+    analytics_routes,
     loyalty_routes,
     surveys_routes,
+    tracking_routes,
+    segments_routes,
+    rules_routes,
     sales_routes,
     tasks_routes,
+    tickets_routes,
+    kb_routes,
+    campaigns_routes,
     NULL,
 };
 

@@ -305,6 +305,12 @@ static int authenticate(struct req *r)
     return 0;
 }
 
+static int is_form_post(struct req *r)
+{
+    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    return ct && strncmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
 static int parse_body(struct req *r, struct reqstate *rs)
 {
     if (rs->too_large)
@@ -534,7 +540,9 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
                 rc = err_set(&r.c.err, ERR_FORBIDDEN, "", "the role '%s' may not do this",
                              role_name(r.c.actor.role));
         }
-        if (!rc)
+        /* a public route may take a form post (RFC 8058 one-click unsubscribe):
+         * its body is not JSON and is left unparsed */
+        if (!rc && !(rt->roles == 0 && is_form_post(&r)))
             rc = parse_body(&r, rs);
         if (!rc) {
             for (int i = 0; i < HTTP_MAX_PARAMS && r.params[i]; i++)
