@@ -58,9 +58,9 @@ static const struct {
     const char *word;
     int kind;
 } keywords[] = {
-    {"and", T_AND},   {"or", T_OR},     {"not", T_NOT},       {"in", T_IN},
-    {"contains", T_CONTAINS}, {"is", T_IS}, {"null", T_NULL}, {"true", T_TRUE},
-    {"false", T_FALSE}, {"today", T_TODAY},
+    {"and", T_AND},           {"or", T_OR},       {"not", T_NOT},   {"in", T_IN},
+    {"contains", T_CONTAINS}, {"is", T_IS},       {"null", T_NULL}, {"true", T_TRUE},
+    {"false", T_FALSE},       {"today", T_TODAY},
 };
 
 static int lower(int ch)
@@ -168,13 +168,27 @@ static void next(struct parser *ps)
     unsigned char ch = (unsigned char)s[p];
     size_t q = p + 1;
     switch (ch) {
-    case '(': t.kind = T_LPAREN; break;
-    case ')': t.kind = T_RPAREN; break;
-    case '[': t.kind = T_LBRACK; break;
-    case ']': t.kind = T_RBRACK; break;
-    case ',': t.kind = T_COMMA; break;
-    case '+': t.kind = T_PLUS; break;
-    case '-': t.kind = T_MINUS; break;
+    case '(':
+        t.kind = T_LPAREN;
+        break;
+    case ')':
+        t.kind = T_RPAREN;
+        break;
+    case '[':
+        t.kind = T_LBRACK;
+        break;
+    case ']':
+        t.kind = T_RBRACK;
+        break;
+    case ',':
+        t.kind = T_COMMA;
+        break;
+    case '+':
+        t.kind = T_PLUS;
+        break;
+    case '-':
+        t.kind = T_MINUS;
+        break;
     case '=':
         t.kind = T_EQ;
         if (q < ps->len && s[q] == '=')
@@ -316,11 +330,16 @@ static int add_value(struct parser *ps, struct value v)
 static const char *type_name(int type)
 {
     switch (type) {
-    case SEGX_NUM: return "a number";
-    case SEGX_STR: return "a text";
-    case SEGX_DATE: return "a date";
-    case SEGX_SET: return "a list";
-    default: return "a flag";
+    case SEGX_NUM:
+        return "a number";
+    case SEGX_STR:
+        return "a text";
+    case SEGX_DATE:
+        return "a date";
+    case SEGX_SET:
+        return "a list";
+    default:
+        return "a flag";
     }
 }
 
@@ -389,9 +408,15 @@ static int parse_date(struct parser *ps, int32_t *out)
         if (v > 100000)
             return perr(ps, ps->t.pos, "duration too long");
         switch (ps->t.unit) {
-        case 'd': day += sign * (int32_t)v; break;
-        case 'w': day += sign * 7 * (int32_t)v; break;
-        case 'm': day = days_add_months(day, sign * (int)v); break;
+        case 'd':
+            day += sign * (int32_t)v;
+            break;
+        case 'w':
+            day += sign * 7 * (int32_t)v;
+            break;
+        case 'm':
+            day = days_add_months(day, sign * (int)v);
+            break;
         default:
             if (v > 8000)
                 return perr(ps, ps->t.pos, "duration too long");
@@ -441,8 +466,8 @@ static int parse_value(struct parser *ps, const struct segx_field *f)
         break;
     case SEGX_BOOL:
         if (ps->t.kind != T_TRUE && ps->t.kind != T_FALSE)
-            return perr(ps, ps->t.pos, "'%s' is a flag: expected true or false, found %s",
-                        f->name, tok_desc(ps, b, sizeof(b)));
+            return perr(ps, ps->t.pos, "'%s' is a flag: expected true or false, found %s", f->name,
+                        tok_desc(ps, b, sizeof(b)));
         v.num = ps->t.kind == T_TRUE;
         next(ps);
         break;
@@ -455,8 +480,7 @@ static int parse_value(struct parser *ps, const struct segx_field *f)
         if (!v.str)
             return perr(ps, pos, "out of memory");
         if (f->values && !in_values(f->values, v.str)) {
-            perr(ps, pos, "'%s' has no value '%.40s' (one of: %.120s)", f->name, v.str,
-                 f->values);
+            perr(ps, pos, "'%s' has no value '%.40s' (one of: %.120s)", f->name, v.str, f->values);
             free(v.str);
             return -1;
         }
@@ -495,8 +519,8 @@ static int32_t parse_cond(struct parser *ps)
         n.op = N_CMP;
         n.cmp = (uint8_t)(C_EQ + (k - T_EQ));
         if (f->type == SEGX_SET)
-            return perr(ps, ps->t.pos,
-                        "'%s' is a list: use contains, in [...] or is null", f->name);
+            return perr(ps, ps->t.pos, "'%s' is a list: use contains, in [...] or is null",
+                        f->name);
         if (f->type == SEGX_BOOL && n.cmp != C_EQ && n.cmp != C_NE)
             return perr(ps, ps->t.pos, "'%s' is a flag: only = and != apply", f->name);
         next(ps);
@@ -534,8 +558,8 @@ static int32_t parse_cond(struct parser *ps)
         next(ps);
     } else if (k == T_CONTAINS) {
         if (f->type != SEGX_STR && f->type != SEGX_SET)
-            return perr(ps, ps->t.pos, "'%s' is %s: contains applies to texts and lists",
-                        f->name, type_name(f->type));
+            return perr(ps, ps->t.pos, "'%s' is %s: contains applies to texts and lists", f->name,
+                        type_name(f->type));
         n.op = N_CONTAINS;
         next(ps);
         if (parse_value(ps, f))
@@ -703,12 +727,18 @@ static int ascii_contains(const char *hay, const char *needle)
 static int cmp_holds(int cmp, int c)
 {
     switch (cmp) {
-    case C_EQ: return c == 0;
-    case C_NE: return c != 0;
-    case C_LT: return c < 0;
-    case C_LE: return c <= 0;
-    case C_GT: return c > 0;
-    default: return c >= 0;
+    case C_EQ:
+        return c == 0;
+    case C_NE:
+        return c != 0;
+    case C_LT:
+        return c < 0;
+    case C_LE:
+        return c <= 0;
+    case C_GT:
+        return c > 0;
+    default:
+        return c >= 0;
     }
 }
 
@@ -742,7 +772,8 @@ static uint8_t *text_table(const struct segx *x, const struct node *nd,
             else if (nd->op == N_IN)
                 hit = ascii_casecmp(s, lit) == 0;
             else
-                hit = cmp_holds(nd->cmp, ascii_casecmp(s, lit) < 0 ? -1 : ascii_casecmp(s, lit) > 0);
+                hit =
+                    cmp_holds(nd->cmp, ascii_casecmp(s, lit) < 0 ? -1 : ascii_casecmp(s, lit) > 0);
         }
         t[c] = (uint8_t)hit;
     }
@@ -756,11 +787,21 @@ static int eval_leaf(const struct segx *x, const struct node *nd, const struct s
     if (nd->op == N_NULL) {
         int neg = nd->negate;
         switch (type) {
-        case SEGX_NUM: FILL(out, n, isnan(col->num[i]) != neg); break;
-        case SEGX_DATE: FILL(out, n, (col->day[i] == INT32_MIN) != neg); break;
-        case SEGX_STR: FILL(out, n, (col->code[i] == 0) != neg); break;
-        case SEGX_SET: FILL(out, n, (col->start[i] == col->start[i + 1]) != neg); break;
-        default: FILL(out, n, neg); break;
+        case SEGX_NUM:
+            FILL(out, n, isnan(col->num[i]) != neg);
+            break;
+        case SEGX_DATE:
+            FILL(out, n, (col->day[i] == INT32_MIN) != neg);
+            break;
+        case SEGX_STR:
+            FILL(out, n, (col->code[i] == 0) != neg);
+            break;
+        case SEGX_SET:
+            FILL(out, n, (col->start[i] == col->start[i + 1]) != neg);
+            break;
+        default:
+            FILL(out, n, neg);
+            break;
         }
         return 0;
     }
@@ -790,12 +831,24 @@ static int eval_leaf(const struct segx *x, const struct node *nd, const struct s
         } else {
             double d = v->num;
             switch (nd->cmp) {
-            case C_EQ: FILL(out, n, a[i] == d); break;
-            case C_NE: FILL(out, n, a[i] != d && !isnan(a[i])); break;
-            case C_LT: FILL(out, n, a[i] < d); break;
-            case C_LE: FILL(out, n, a[i] <= d); break;
-            case C_GT: FILL(out, n, a[i] > d); break;
-            default: FILL(out, n, a[i] >= d); break;
+            case C_EQ:
+                FILL(out, n, a[i] == d);
+                break;
+            case C_NE:
+                FILL(out, n, a[i] != d && !isnan(a[i]));
+                break;
+            case C_LT:
+                FILL(out, n, a[i] < d);
+                break;
+            case C_LE:
+                FILL(out, n, a[i] <= d);
+                break;
+            case C_GT:
+                FILL(out, n, a[i] > d);
+                break;
+            default:
+                FILL(out, n, a[i] >= d);
+                break;
             }
         }
     } else if (type == SEGX_DATE) {
@@ -816,12 +869,24 @@ static int eval_leaf(const struct segx *x, const struct node *nd, const struct s
             int32_t d = v->day;
             const int32_t z = INT32_MIN;
             switch (nd->cmp) {
-            case C_EQ: FILL(out, n, a[i] == d); break;
-            case C_NE: FILL(out, n, a[i] != d && a[i] != z); break;
-            case C_LT: FILL(out, n, a[i] < d && a[i] != z); break;
-            case C_LE: FILL(out, n, a[i] <= d && a[i] != z); break;
-            case C_GT: FILL(out, n, a[i] > d); break;
-            default: FILL(out, n, a[i] >= d); break;
+            case C_EQ:
+                FILL(out, n, a[i] == d);
+                break;
+            case C_NE:
+                FILL(out, n, a[i] != d && a[i] != z);
+                break;
+            case C_LT:
+                FILL(out, n, a[i] < d && a[i] != z);
+                break;
+            case C_LE:
+                FILL(out, n, a[i] <= d && a[i] != z);
+                break;
+            case C_GT:
+                FILL(out, n, a[i] > d);
+                break;
+            default:
+                FILL(out, n, a[i] >= d);
+                break;
             }
         }
     } else if (type == SEGX_STR) {

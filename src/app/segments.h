@@ -15,12 +15,10 @@
 #include "util/fields.h"
 
 /* Body of POST/PATCH /segments: name, description, kind (dynamic|static),
- * expr (dynamic), customer_ids (static: initial members). */
+ * expr (dynamic: the filter; static: fills the list once). */
 extern const struct field segment_fields[];
 /* Body of POST /segments/count: {"expr": "..."} */
 extern const struct field segment_count_fields[];
-/* Body of POST/DELETE /segments/{id}/members (static lists): customer_ids. */
-extern const struct field segment_member_fields[];
 
 /* Progress of a long evaluation (column load, scores): may be NULL. */
 typedef void (*segment_progress_fn)(const char *stage, double frac, void *arg);
@@ -36,6 +34,10 @@ int segment_members(struct ctx *c, int64_t segment_id, int64_t **ids, size_t *n)
  * c->err.field "expr" and a message "at byte N: ..." when the expression is
  * malformed or mistyped. */
 int segment_count_expr(struct ctx *c, const char *expr, int64_t *count);
+
+/* Count and summed net revenue (major units) of the customers matching an
+ * expression now. Errors as segment_count_expr. */
+int segment_expr_stats(struct ctx *c, const char *expr, int64_t *count, double *revenue);
 
 /* The customers matching an expression now, sorted ascending ids (caller
  * frees *ids). Errors as segment_count_expr. */
@@ -58,7 +60,13 @@ int segment_find(struct ctx *c, const char *id_or_name, int64_t *id);
 /* A page of the stored membership, ascending customer id after the cursor:
  * {"items": [{id, display_name, email, lifecycle, ...}], "next_cursor"}. */
 int segment_members_page(struct ctx *c, int64_t id, int64_t after, int limit, json_t **out);
-/* Adds (on = 1) or removes customers of a static list; emits entered/left. */
+/* Summary rows ({id, kind, display_name, email, city, country, lifecycle,
+ * orders_count, revenue_minor, last_order_at}) of n customer ids, in order,
+ * as a JSON array in *out (caller owns it). */
+int segment_member_rows(struct ctx *c, const int64_t *ids, size_t n, json_t **out);
+
+/* Adds (on = 1) or removes the customers of the JSON array customer_ids
+ * to or from a static list; emits entered/left for real changes. */
 int segment_list_members(struct ctx *c, int64_t id, const json_t *customer_ids, int on,
                          json_t **out);
 

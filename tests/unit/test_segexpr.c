@@ -112,8 +112,8 @@ static void refused(const char *expr, size_t pos, const char *frag)
     }
     assert_null(x);
     if (e.pos != pos || !strstr(e.msg, frag))
-        fail_msg("'%s': got byte %zu '%s', want byte %zu containing '%s'", expr, e.pos, e.msg,
-                 pos, frag);
+        fail_msg("'%s': got byte %zu '%s', want byte %zu containing '%s'", expr, e.pos, e.msg, pos,
+                 frag);
 }
 
 static void test_comparisons(void **state)
@@ -140,7 +140,7 @@ static void test_text_and_enum(void **state)
     MATCHES("kind in [organization, guest]", "00110101");
     MATCHES("kind not in [organization, guest]", "11001010");
     MATCHES("KIND = Person", "11001010"); /* names and values: any case */
-    MATCHES("city = paris", "10010010"); /* texts compare without case */
+    MATCHES("city = paris", "10010010");  /* texts compare without case */
     MATCHES("city contains 'ar'", "10010011");
     MATCHES("city contains \"Saint-\"", "00001000");
     MATCHES("city is null", "00100000");
@@ -344,10 +344,10 @@ static void test_empty_data(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_comparisons),   cmocka_unit_test(test_text_and_enum),
-        cmocka_unit_test(test_lists_flags),   cmocka_unit_test(test_dates),
-        cmocka_unit_test(test_precedence),    cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_limits),        cmocka_unit_test(test_against_reference),
+        cmocka_unit_test(test_comparisons), cmocka_unit_test(test_text_and_enum),
+        cmocka_unit_test(test_lists_flags), cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_precedence),  cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_limits),      cmocka_unit_test(test_against_reference),
         cmocka_unit_test(test_empty_data),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
