@@ -64,8 +64,8 @@ static int h_segments_get(struct req *r, struct resp *w)
 static int h_segments_update(struct req *r, struct resp *w)
 {
     json_t *out = NULL;
-    int rc = req_body(r, segment_fields, 0);
-    if (!rc)
+    int rc = r->body ? 0 : err_set(&r->c.err, ERR_BADREQ, "body", "send a JSON object");
+    if (!rc) /* validated as an update: every field optional */
         rc = segment_update(&r->c, r->id, r->body, &out);
     return rc ? rc : reply_json(w, 200, out);
 }
