@@ -337,7 +337,7 @@ static const char *const ticket_names[] = {"id",
                                            "team_name",
                                            "assignee_name",
                                            NULL};
-static const char ticket_types[] = "iisssssiiisttttttttbbtbsss";
+static const char ticket_types[] = "iisssssiiistttttttttbbtbsss";
 #define TICKET_SELECT                                                                              \
     "SELECT t.id, t.customer_id, t.kind, t.channel, t.priority, t.status, t.subject, t.team_id, "  \
     "t.assignee_id, t.policy_id, t.email_from, t.created_at, t.updated_at, t.first_response_at, "  \
@@ -534,7 +534,7 @@ static int add_message(struct ctx *c, int64_t ticket_id, int64_t customer_id, co
                      "INSERT INTO ticket_messages(ticket_id, customer_id, at, direction, internal, "
                      "author_id, body, email_message_id, in_reply_to) VALUES (?, ?, ?, ?, ?, ?, "
                      "?, ?, ?) RETURNING id",
-                     "iisiiIsss", ticket_id, customer_id, time_now(), dir, (int64_t)internal,
+                     "iiisiIsss", ticket_id, customer_id, time_now(), dir, (int64_t)internal,
                      c->actor.user_id && strcmp(dir, "outbound") == 0 ? c->actor.user_id : NONE,
                      body, msgid, in_reply_to);
 }
