@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/sales.h"
 #include "store/store.h"
 #include "util/text.h"
 #include "util/timeu.h"
@@ -2574,6 +2575,8 @@ int demo_generate(struct ctx *c, const struct demo_opts *o,
         if (!rc)
             rc = batch_flush_all(g);
     }
+    if (!rc) /* pipelines, deals, tasks over the first customers */
+        rc = sales_demo_seed(c, o->seed);
     if (!rc)
         rc = rebuild_indexes(g);
     if (!rc) {

@@ -64,8 +64,10 @@ struct deal_filter {
 /* Deals newest first, keyset on id. */
 int deal_list(struct ctx *c, const struct deal_filter *f, int64_t after, int limit, json_t **out);
 
-/* Demo data: a second pipeline and deals over the customers given. */
-int sales_demo_seed(struct ctx *c, const int64_t *customer_ids, int n, const int64_t *user_ids,
-                    int nusers);
+/* Demo data (app/sales_demo.c): a B2B pipeline, a few hundred deals over
+ * the first organisations and persons with their stage history, tasks and
+ * a yearly company objective. Deterministic for a seed; inside the caller's
+ * transaction. */
+int sales_demo_seed(struct ctx *c, uint64_t seed);
 
 #endif

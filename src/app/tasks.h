@@ -77,8 +77,5 @@ int task_feed_ics(struct ctx *c, const char *token, char **ics, size_t *len);
 int tasks_ics_render(const json_t *tasks, const char *calname, int64_t now, size_t max,
                      char **ics, size_t *len);
 
-/* Demo data: a few tasks for the customers given. */
-int tasks_demo_seed(struct ctx *c, const int64_t *customer_ids, int n, const int64_t *user_ids,
-                    int nusers);
 
 #endif
