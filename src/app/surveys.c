@@ -735,7 +735,11 @@ int survey_results(struct ctx *c, int64_t id, json_t **out)
                          "score IS NOT NULL ORDER BY id",
                          "i", id);
     int scale = sv.scale_max;
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+    while (!rc) {
+        rc = stmt_step(s, &c->err);
+        if (rc != 1)
+            break;
+        rc = 0;
         if (n == cap) {
             cap = cap ? cap * 2 : 1024;
             int *p = realloc(scores, cap * sizeof(*p));

@@ -52,6 +52,13 @@ const struct command commands[] = {
     {"campaign", cmd_campaign, "launch campaigns and deliver the send queue",
      "relatio campaign list | show ID | preview ID | send ID | results ID [--json]\n"
      "       relatio campaign send-queue [--max-seconds N] [--json]"},
+    {"loyalty", cmd_loyalty, "loyalty programme: daily jobs, ledger check, balances",
+     "relatio loyalty expire|birthdays|verify [--json] [--db PATH]   (daily, at RELATIO_NOW)\n"
+     "       relatio loyalty balance|enrol CUSTOMER_ID [--db PATH]\n"
+     "       relatio loyalty award CUSTOMER_ID POINTS [--reason R] [--ref REF] [--db PATH]"},
+    {"survey", cmd_survey, "satisfaction surveys: ticket CSAT invitations, results",
+     "relatio survey ticket-csat [--json] [--db PATH]   (invites after resolved tickets)\n"
+     "       relatio survey results SURVEY_ID [--db PATH]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},
