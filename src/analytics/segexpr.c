@@ -380,6 +380,9 @@ static char *text_of(const struct parser *ps)
     return out;
 }
 
+#define DAY_MIN (-719162) /* 0001-01-01 */
+#define DAY_MAX 2932896   /* 9999-12-31 */
+
 /* A date value: (DATE | today) (('+'|'-') DURATION)* */
 static int parse_date(struct parser *ps, int32_t *out)
 {
@@ -404,24 +407,18 @@ static int parse_date(struct parser *ps, int32_t *out)
         size_t n = ps->t.len - 1 < sizeof(buf) - 1 ? ps->t.len - 1 : sizeof(buf) - 1;
         memcpy(buf, ps->src + ps->t.pos, n);
         buf[n] = 0;
-        long v = n > 6 ? 1000000 : strtol(buf, NULL, 10);
-        if (v > 100000)
-            return perr(ps, ps->t.pos, "duration too long");
-        switch (ps->t.unit) {
-        case 'd':
-            day += sign * (int32_t)v;
-            break;
-        case 'w':
-            day += sign * 7 * (int32_t)v;
-            break;
-        case 'm':
-            day = days_add_months(day, sign * (int)v);
-            break;
-        default:
-            if (v > 8000)
-                return perr(ps, ps->t.pos, "duration too long");
-            day = days_add_months(day, sign * 12 * (int)v);
-        }
+        long v = n > 7 ? 10000000 : strtol(buf, NULL, 10);
+        /* stay within years 1..9999, where the calendar functions are exact */
+        long months = ps->t.unit == 'm' ? v : ps->t.unit == 'y' ? v * 12 : 0;
+        long days = ps->t.unit == 'd' ? v : ps->t.unit == 'w' ? v * 7 : 0;
+        int y, m, d;
+        civil_from_days(day, &y, &m, &d);
+        long total = (long)y * 12 + (m - 1) + sign * months;
+        long nday = (long)day + sign * days;
+        if (v > 4000000 || total < 12 || total > 9999L * 12 + 11 || nday < DAY_MIN ||
+            nday > DAY_MAX)
+            return perr(ps, ps->t.pos, "the date falls outside the years 1 to 9999");
+        day = months ? days_add_months(day, (int)(sign * months)) : (int32_t)nday;
         next(ps);
     }
     *out = day;
@@ -783,7 +780,7 @@ static uint8_t *text_table(const struct segx *x, const struct node *nd,
 static int eval_leaf(const struct segx *x, const struct node *nd, const struct segx_column *col,
                      int type, size_t n, uint64_t *out)
 {
-    const struct value *v = &x->vals[nd->v0];
+    const struct value *v = nd->nv ? &x->vals[nd->v0] : NULL;
     if (nd->op == N_NULL) {
         int neg = nd->negate;
         switch (type) {

@@ -232,6 +232,9 @@ static void test_errors(void **state)
     refused("last_purchase < today - 90", 24, "duration");
     refused("last_purchase < today - 90x", 24, "unexpected '90x'");
     refused("last_purchase > 5", 16, "is a date");
+    refused("last_purchase < today - 3000y", 24, "outside the years 1 to 9999");
+    refused("last_purchase < 2026-01-31 - 25221m", 29, "outside the years");
+    refused("last_purchase < today + 99999999d", 24, "outside the years");
     refused("tags = vip", 5, "is a list");
     refused("revenue contains 5", 8, "contains applies");
     refused("at_risk > true", 8, "only = and !=");
