@@ -43,6 +43,9 @@ int product_list(struct ctx *c, const char *q, int64_t after, int limit, json_t 
  * net revenue. Guests are created when customer_id is absent and
  * customer_external_id unknown. */
 int order_create(struct ctx *c, const json_t *in, json_t **out);
+/* Recomputes a customer's purchase aggregates (orders count, net revenue,
+ * first and last purchase) from its orders, in the caller's transaction. */
+int customer_refresh_aggregates(struct ctx *c, int64_t cid);
 int order_get(struct ctx *c, int64_t id, json_t **out);
 int order_list(struct ctx *c, int64_t customer_id, int64_t after, int limit, json_t **out);
 /* Changes the status (cancel, refund…) and the aggregates with it. */

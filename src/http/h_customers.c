@@ -6,6 +6,7 @@
 #include "app/activity.h"
 #include "app/audit.h"
 #include "app/customers.h"
+#include "app/duplicates.h"
 #include "http/handlers.h"
 
 int h_customers_list(struct req *r, struct resp *w)
@@ -50,6 +51,12 @@ int h_customers_create(struct req *r, struct resp *w)
         return rc;
     snprintf(w->location, sizeof(w->location), "/api/v1/customers/%lld", (long long)id);
     set_etag(w, out);
+    /* checked on create: the likely duplicates come back with the record */
+    json_t *dups = NULL;
+    if (duplicates_for(&r->c, id, &dups) == 0)
+        json_object_set_new(out, "possible_duplicates", dups);
+    else
+        err_clear(&r->c.err);
     return reply_json(w, 201, out);
 }
 
