@@ -395,7 +395,7 @@ static const char *const order_names[] = {
 /* Recomputes a customer's purchase aggregates from the orders table.
  * A transaction is a sale not cancelled or refunded with a positive amount;
  * refunds (negative) lower the net revenue. */
-static int refresh_aggregates(struct ctx *c, int64_t cid)
+int customer_refresh_aggregates(struct ctx *c, int64_t cid)
 {
     return store_run(
         c->st, NULL, &c->err,
@@ -499,7 +499,7 @@ int order_create(struct ctx *c, const json_t *in, json_t **out)
         }
     }
     if (!rc)
-        rc = refresh_aggregates(c, cid);
+        rc = customer_refresh_aggregates(c, cid);
     if (!rc)
         rc = loyalty_order_changed(c, id); /* members earn in the same transaction */
     if (!rc)
@@ -573,7 +573,7 @@ int order_set_status(struct ctx *c, int64_t id, const char *status, json_t **out
         rc = store_run(c->st, NULL, &c->err, "UPDATE orders SET status = ? WHERE id = ?", "si",
                        status, id);
     if (!rc)
-        rc = refresh_aggregates(c, jint_or(before, "customer_id", 0));
+        rc = customer_refresh_aggregates(c, jint_or(before, "customer_id", 0));
     if (!rc)
         rc = loyalty_order_changed(c, id); /* a cancellation or refund reverses the points */
     if (!rc)
@@ -692,23 +692,20 @@ static const char *const timeline_sources[] = {
     "SELECT 'survey', r.answered_at, r.id, NULL, 'inbound', s.name, json_extract(r.answers, "
     "'$.comment'), r.kind || ' ' || COALESCE(r.score || '/' || r.scale_max, 'answered'), NULL, NULL "
     "FROM survey_responses r JOIN surveys s ON s.id = r.survey_id WHERE r.customer_id = ?1",
+    "SELECT 'rule', f.at, f.id, NULL, 'outbound', r.name, f.action || ': ' || COALESCE(f.detail, "
+    "''), f.status, NULL, NULL FROM rule_firings f JOIN rules r ON r.id = f.rule_id WHERE "
+    "f.customer_id = ?1",
     "SELECT 'deal', d.stage_at, d.id, NULL, 'outbound', d.title, s.name, d.status, d.amount_minor, "
     "d.currency FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.customer_id = ?1",
     "SELECT 'task', COALESCE(done_at, due_at, created_at), id, CASE kind WHEN 'call' THEN 'phone' "
     "WHEN 'email' THEN 'email' END, 'outbound', title, notes, status, NULL, NULL FROM tasks WHERE "
     "customer_id = ?1",
-    "SELECT 'loyalty', at, id, NULL, CASE WHEN points > 0 THEN 'inbound' ELSE 'outbound' END, "
-    "kind || ' ' || points || ' points', reason, 'balance ' || balance_after, NULL, NULL FROM "
-    "loyalty_ledger WHERE customer_id = ?1",
-    "SELECT 'survey', r.answered_at, r.id, NULL, 'inbound', s.name, json_extract(r.answers, "
-    "'$.comment'), r.kind || ' ' || COALESCE(r.score || '/' || r.scale_max, 'answered'), NULL, NULL "
-    "FROM survey_responses r JOIN surveys s ON s.id = r.survey_id WHERE r.customer_id = ?1",
     "SELECT 'ticket', created_at, id, channel, 'inbound', subject, kind || ' / ' || priority, "
     "status, NULL, NULL FROM tickets WHERE customer_id = ?1",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
-#define TIMELINE_KINDS "interaction|order|consent|contract|loyalty|survey|web|deal|task|ticket"
+#define TIMELINE_KINDS "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket"
 
 static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

@@ -52,13 +52,20 @@ const struct command commands[] = {
     {"campaign", cmd_campaign, "launch campaigns and deliver the send queue",
      "relatio campaign list | show ID | preview ID | send ID | results ID [--json]\n"
      "       relatio campaign send-queue [--max-seconds N] [--json]"},
-    {"loyalty", cmd_loyalty, "loyalty programme: daily jobs, ledger check, balances",
-     "relatio loyalty expire|birthdays|verify [--json] [--db PATH]   (daily, at RELATIO_NOW)\n"
-     "       relatio loyalty balance|enrol CUSTOMER_ID [--db PATH]\n"
-     "       relatio loyalty award CUSTOMER_ID POINTS [--reason R] [--ref REF] [--db PATH]"},
-    {"survey", cmd_survey, "satisfaction surveys: ticket CSAT invitations, results",
-     "relatio survey ticket-csat [--json] [--db PATH]   (invites after resolved tickets)\n"
-     "       relatio survey results SURVEY_ID [--db PATH]"},
+    {"duplicates", cmd_duplicates, "find duplicate customers, list or dismiss candidate pairs",
+     "relatio duplicates scan [--threshold 0.5]\n"
+     "       relatio duplicates list [--status open|dismissed|merged] [--limit N]\n"
+     "       relatio duplicates dismiss ID ID"},
+    {"merge", cmd_merge, "merge a duplicate customer into a survivor (undoable)",
+     "relatio merge SURVIVOR_ID DUPLICATE_ID [--fields '{\"birth_date\":\"duplicate\"}']"},
+    {"unmerge", cmd_unmerge, "undo a merge", "relatio unmerge MERGE_ID"},
+    {"export", cmd_export, "export customers as CSV, JSON or vCard",
+     "relatio export customers [--format csv|json|vcard] [--segment ID | --expr EXPR | --q TEXT "
+     "--tag T --country CC] [--out FILE]"},
+    {"quality", cmd_quality, "data quality report",
+     "relatio quality [--stale-months 24]"},
+    {"checksum", cmd_checksum, "checksum of every row of the database (or per table)",
+     "relatio checksum [--tables]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},

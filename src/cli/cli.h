@@ -64,8 +64,6 @@ int cmd_import(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_score(int argc, char **argv);
-int cmd_loyalty(int argc, char **argv);
-int cmd_survey(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_loyalty(int argc, char **argv);
 int cmd_survey(int argc, char **argv);
@@ -75,5 +73,11 @@ int cmd_forecast(int argc, char **argv);
 int cmd_sales(int argc, char **argv);
 int cmd_sla(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
+int cmd_duplicates(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_unmerge(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_quality(int argc, char **argv);
+int cmd_checksum(int argc, char **argv);
 
 #endif
