@@ -76,3 +76,6 @@ kill $spid; wait $spid 2>/dev/null
 
 # sales forecast over 100,000 open deals (its own database)
 bench/forecast.sh
+
+# segments: the evaluator over 1M synthetic customers, the service on a 100k demo
+bench/segments.sh
