@@ -460,7 +460,8 @@ static int add_word(struct ctx *c, struct hits *h, const char *w, int prefix, in
 /* Turns ranked hits into {"items":[…]} with an excerpt of each article. */
 static int hits_json(struct ctx *c, struct hits *h, int min_words, int limit, json_t **out)
 {
-    qsort(h->v, h->n, sizeof(h->v[0]), cmp_hit);
+    if (h->n > 1)
+        qsort(h->v, h->n, sizeof(h->v[0]), cmp_hit);
     json_t *items = json_array();
     int rc = 0;
     for (size_t i = 0; i < h->n && (int)json_array_size(items) < limit; i++) {

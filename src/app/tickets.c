@@ -1231,11 +1231,13 @@ int sla_sweep(struct ctx *c, int64_t *n)
                          "SELECT id FROM tickets WHERE next_due_at <= ? ORDER BY next_due_at "
                          "LIMIT 512",
                          "i", now);
-        while (!rc && (rc = stmt_step(s, &c->err)) == 1)
-            ids[k++] = stmt_int(s, 0);
+        if (!rc) {
+            int step;
+            while ((step = stmt_step(s, &c->err)) == 1 && k < 512)
+                ids[k++] = stmt_int(s, 0);
+            rc = step < 0 ? step : 0;
+        }
         stmt_done(s);
-        if (rc > 0)
-            rc = 0;
         for (int i = 0; i < k && !rc; i++)
             rc = breach_one(c, ids[i], now, n);
         if (rc) {
