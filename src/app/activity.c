@@ -702,10 +702,14 @@ static const char *const timeline_sources[] = {
     "customer_id = ?1",
     "SELECT 'ticket', created_at, id, channel, 'inbound', subject, kind || ' / ' || priority, "
     "status, NULL, NULL FROM tickets WHERE customer_id = ?1",
+    "SELECT 'segment', at, id, NULL, 'inbound', COALESCE(json_extract(data, '$.segment'), "
+    "'segment'), NULL, CASE type WHEN 'segment.entered' THEN 'entered' ELSE 'left' END, NULL, "
+    "NULL FROM events WHERE customer_id = ?1 AND type IN ('segment.entered', 'segment.left')",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
-#define TIMELINE_KINDS "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket"
+#define TIMELINE_KINDS                                                                             \
+    "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket|segment"
 
 static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

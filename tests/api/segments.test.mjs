@@ -209,6 +209,9 @@ test('refresh keeps membership current and emits segment.entered / segment.left'
   assert.ok(r.json.changed >= 1);
   assert.equal(sql(`SELECT count(*) FROM segment_members WHERE segment_id = ${seg.id} AND customer_id = ${newcomer}`), 1);
   assert.equal(sql(`SELECT count(*) FROM events WHERE type = 'segment.entered' AND customer_id = ${newcomer} AND subject_id = ${seg.id}`), 1);
+  const tl = await srv.req('GET', `/api/v1/customers/${newcomer}/timeline?kind=segment`);
+  ok(tl);
+  assert.ok(tl.json.items.some((x) => x.kind === 'segment' && x.title === 'Recent buyers' && x.outcome === 'entered'), JSON.stringify(tl.json));
   const again = await srv.req('POST', '/api/v1/segments/refresh');
   ok(again);
   assert.equal(sql(`SELECT count(*) FROM events WHERE type = 'segment.entered' AND customer_id = ${newcomer} AND subject_id = ${seg.id}`), 1, 'no duplicate event');
