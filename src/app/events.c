@@ -71,7 +71,8 @@ int events_consume(struct ctx *c, const char *consumer, int limit,
         rc = store_query(c->st, &s, &c->err,
                          "SELECT " EVENT_COLS " FROM events WHERE id > ? ORDER BY id LIMIT ?", "ii",
                          last, (int64_t)limit);
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1)
+    /* not "!rc &&": rc is 1 after a row, which would stop at the first */
+    while (s && n < limit && (rc = stmt_step(s, &c->err)) == 1)
         event_read(s, &evs[n++]);
     if (s)
         stmt_done(s);
