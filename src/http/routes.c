@@ -139,6 +139,7 @@ static const struct route *const tables[] = {
     loyalty_routes,
     surveys_routes,
     tracking_routes,
+    portal_routes,
     segments_routes,
     rules_routes,
     sales_routes,
