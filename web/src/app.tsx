@@ -10,9 +10,11 @@ import { Dashboard } from './pages/Dashboard';
 import { Customers } from './pages/Customers';
 import { Customer360 } from './pages/Customer360';
 import { ComingSoon } from './pages/ComingSoon';
+import { Pipeline } from './pages/Pipeline';
+import { Tasks } from './pages/Tasks';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'service' | 'marketing' | 'imports' | 'settings';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'marketing' | 'imports' | 'settings';
 
 export function App() {
   const { t } = useI18n();
@@ -77,6 +79,13 @@ export function App() {
       body = id ? <Customer360 key={id} id={id} /> : <Customers route={route} />;
       break;
     case 'pipeline':
+      section = 'pipeline';
+      body = <Pipeline route={route} />;
+      break;
+    case 'tasks':
+      section = 'tasks';
+      body = <Tasks />;
+      break;
     case 'service':
     case 'marketing':
     case 'imports':
@@ -106,6 +115,8 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.customers');
     case 'pipeline':
       return t('nav.pipeline');
+    case 'tasks':
+      return t('nav.tasks');
     case 'service':
       return t('nav.service');
     case 'marketing':

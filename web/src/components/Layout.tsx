@@ -9,6 +9,7 @@ const NAV: { id: Section; key: Key; icon: string }[] = [
   { id: 'dashboard', key: 'nav.dashboard', icon: '▦' },
   { id: 'customers', key: 'nav.customers', icon: '☺' },
   { id: 'pipeline', key: 'nav.pipeline', icon: '⇶' },
+  { id: 'tasks', key: 'nav.tasks', icon: '✓' },
   { id: 'service', key: 'nav.service', icon: '☎' },
   { id: 'marketing', key: 'nav.marketing', icon: '✉' },
   { id: 'imports', key: 'nav.imports', icon: '⇪' },
