@@ -386,7 +386,7 @@ static const char *const campaign_names[] = {
     "status",      "scheduled_at",  "control_pct",  "seed",       "conversion_days",
     "cost_minor",  "cost_per_message_minor", "currency", "launched_at", "created_at",
     "updated_at",  NULL};
-#define CAMPAIGN_TYPES "isssiisssssssssstiiiiisttt"
+#define CAMPAIGN_TYPES "issssiissssssssstiiiiisttt"
 
 int campaign_get(struct ctx *c, int64_t id, json_t **out)
 {
@@ -1430,11 +1430,12 @@ int campaign_results(struct ctx *c, int64_t id, json_t **out)
     json_object_set_new(o, "currency", json_string(jstr(cam, "currency")));
     int64_t n_queued = 0, n_control = 0, n_excluded = 0, opened = 0, clicked = 0;
     struct stmt *s = NULL;
+    int step = 0;
     rc = store_query(c->st, &s, &c->err,
                      "SELECT status, COUNT(*), COUNT(opened_at), COUNT(clicked_at) FROM "
                      "campaign_recipients WHERE campaign_id = ? GROUP BY status",
                      "i", id);
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+    while (!rc && (step = stmt_step(s, &c->err)) == 1) {
         const char *st = stmt_text(s, 0);
         int64_t n = stmt_int(s, 1);
         if (!strcmp(st, "queued")) {
@@ -1449,18 +1450,20 @@ int campaign_results(struct ctx *c, int64_t id, json_t **out)
     }
     stmt_done(s);
     s = NULL;
-    rc = rc < 0 ? rc : 0;
+    rc = rc ? rc : step < 0 ? step : 0;
+    step = 0;
     json_t *reasons = json_object();
     if (!rc)
         rc = store_query(c->st, &s, &c->err,
                          "SELECT reason, COUNT(*) FROM campaign_recipients WHERE campaign_id = ? "
                          "AND status = 'excluded' GROUP BY reason ORDER BY reason",
                          "i", id);
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1)
+    while (!rc && (step = stmt_step(s, &c->err)) == 1)
         json_object_set_new(reasons, stmt_text(s, 0), json_integer(stmt_int(s, 1)));
     stmt_done(s);
     s = NULL;
-    rc = rc < 0 ? rc : 0;
+    rc = rc ? rc : step < 0 ? step : 0;
+    step = 0;
     json_t *msgs = json_object();
     int64_t sent = 0;
     if (!rc)
@@ -1468,14 +1471,15 @@ int campaign_results(struct ctx *c, int64_t id, json_t **out)
                          "SELECT status, COUNT(*) FROM send_queue WHERE campaign_id = ? GROUP BY "
                          "status",
                          "i", id);
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+    while (!rc && (step = stmt_step(s, &c->err)) == 1) {
         json_object_set_new(msgs, stmt_text(s, 0), json_integer(stmt_int(s, 1)));
         if (!strcmp(stmt_text(s, 0), "sent"))
             sent = stmt_int(s, 1);
     }
     stmt_done(s);
     s = NULL;
-    rc = rc < 0 ? rc : 0;
+    rc = rc ? rc : step < 0 ? step : 0;
+    step = 0;
     if (strcmp(channel, "email") && strcmp(channel, "sms"))
         sent = n_queued; /* letters printed, calls listed */
     int64_t conv_t = 0, conv_c = 0, rev_t = 0, rev_c = 0;
@@ -1488,7 +1492,7 @@ int campaign_results(struct ctx *c, int64_t id, json_t **out)
                          "x.customer_id = r.customer_id WHERE r.campaign_id = ? AND r.status IN "
                          "('queued', 'control') GROUP BY r.status",
                          "iii", launched, launched + days * 86400, id);
-    while (!rc && launched && (rc = stmt_step(s, &c->err)) == 1) {
+    while (!rc && launched && (step = stmt_step(s, &c->err)) == 1) {
         if (!strcmp(stmt_text(s, 0), "queued")) {
             conv_t = stmt_int(s, 1);
             rev_t = stmt_int(s, 2);
@@ -1498,7 +1502,8 @@ int campaign_results(struct ctx *c, int64_t id, json_t **out)
         }
     }
     stmt_done(s);
-    rc = rc < 0 ? rc : 0;
+    rc = rc ? rc : step < 0 ? step : 0;
+    step = 0;
     if (rc) {
         json_decref(o);
         json_decref(reasons);
@@ -1649,7 +1654,8 @@ int campaign_export(struct ctx *c, int64_t id, const char *kind, char **csv, siz
                          "SELECT customer_id FROM campaign_recipients WHERE campaign_id = ? AND "
                          "status = 'queued' ORDER BY customer_id",
                          "i", id);
-    while (!rc && (rc = stmt_step(ls, &c->err)) == 1) {
+    int step = 0;
+    while (!rc && (step = stmt_step(ls, &c->err)) == 1) {
         struct recipient r;
         struct stmt *s = NULL;
         int64_t cid = stmt_int(ls, 0);
@@ -1680,7 +1686,8 @@ int campaign_export(struct ctx *c, int64_t id, const char *kind, char **csv, siz
         stmt_done(s);
     }
     stmt_done(ls);
-    rc = rc < 0 ? rc : 0;
+    if (!rc && step < 0)
+        rc = step;
     plan_release(&p);
     if (rc) {
         free(buf);

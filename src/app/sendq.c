@@ -114,10 +114,12 @@ static int claim(struct ctx *c, const struct campaign_settings *set, int max, in
                      "LIMIT ?",
                      "iiii", time_now(), (int64_t)(set->smtp_url[0] != 0),
                      (int64_t)(set->sms_url[0] != 0), (int64_t)max);
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1)
+    int step = 0;
+    while (!rc && (step = stmt_step(s, &c->err)) == 1)
         ids[(*n)++] = stmt_int(s, 0);
     stmt_done(s);
-    rc = rc < 0 ? rc : 0;
+    if (!rc && step < 0)
+        rc = step;
     for (int i = 0; !rc && i < *n; i++)
         rc = store_run(c->st, NULL, &c->err,
                        "UPDATE send_queue SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
