@@ -288,5 +288,12 @@ test('objectives, forecast = won + weighted pipeline by close month, report, CLI
   const text = cli(['forecast', '--db', srv.db, '--period', '2027-Q1', '--owner', String(rep.id)]);
   assert.match(text.stdout, /2027-02\s+0\.00\s+80\.00/);
   assert.equal(cli(['forecast', '--db', srv.db]).status, 1);
+  const rep3 = cli(['sales', 'report', '--db', srv.db, '--from', '2026-10-01', '--to', '2026-10-31', '--json']);
+  assert.equal(rep3.status, 0, rep3.stderr);
+  assert.equal(JSON.parse(rep3.stdout).won_deals, rep2.json.won_deals);
+  assert.equal(cli(['sales', 'report', '--db', srv.db, '--from', 'yesterday', '--to', '2026-10-31']).status, 1);
+  const resc = cli(['sales', 'rescore-leads', '--db', srv.db]);
+  assert.equal(resc.status, 0, resc.stderr);
+  assert.ok(JSON.parse(resc.stdout).rescored >= 1);
   assert.equal(cli(['forecast', '--db', srv.db, '--period', 'soon']).status, 1);
 });

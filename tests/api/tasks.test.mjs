@@ -63,6 +63,15 @@ test('tasks: create, list by due time, done, events and the timeline', async () 
   assert.deepEqual(page2.items.map((t) => t.title), ['Relance']);
   assert.deepEqual((await srv.req('GET', '/api/v1/tasks?assignee_id=me&overdue=1')).json.items.map((t) => t.id), [todo.json.id]);
   assert.equal((await srv.req('GET', '/api/v1/tasks?team=paris')).json.items.length, 1);
+  // reminders due now: only those whose time has come
+  assert.equal((await srv.req('GET', `/api/v1/tasks?customer_id=${c.id}&reminders=1`)).json.items.length, 0);
+  const soon = await srv.req('POST', '/api/v1/tasks', { kind: 'meeting', title: 'Visite', customer_id: c.id, due_at: '2026-11-02T09:00:00Z', remind_at: '2026-11-02T07:45:00Z' });
+  assert.equal(soon.status, 201);
+  assert.deepEqual((await srv.req('GET', `/api/v1/tasks?customer_id=${c.id}&reminders=1`)).json.items.map((t) => t.title), ['Visite']);
+  await srv.req('PATCH', `/api/v1/tasks/${soon.json.id}`, { status: 'cancelled' });
+  const oa = (await srv.req('GET', '/api/v1/openapi.json')).json;
+  for (const p of ['/api/v1/tasks', '/api/v1/tasks/{id}', '/api/v1/calendar/{token}', '/api/v1/deals/{id}/stage', '/api/v1/forecast']) assert.ok(oa.paths[p], p);
+  assert.equal(oa.paths['/api/v1/tasks'].post.requestBody.content['application/json'].schema.properties.kind.enum.length, 4);
   assert.equal((await srv.req('GET', `/api/v1/tasks?deal_id=${deal.id}`)).json.items.length, 1);
 
   const done = await srv.req('PATCH', `/api/v1/tasks/${todo.json.id}`, { status: 'done' });
@@ -71,15 +80,15 @@ test('tasks: create, list by due time, done, events and the timeline', async () 
   assert.equal(done.json.done_at, '2026-11-02T08:00:00Z');
   assert.equal(done.json.overdue, false);
   const ev = (await srv.req('GET', `/api/v1/events?customer_id=${c.id}`)).json.items;
-  assert.equal(ev.filter((e) => e.type === 'task.created').length, 3);
+  assert.equal(ev.filter((e) => e.type === 'task.created').length, 4);
   const de = ev.find((e) => e.type === 'task.done');
   assert.equal(de.data.task_id, todo.json.id);
   assert.equal(de.data.deal_id, deal.id);
 
   const tl = (await srv.req('GET', `/api/v1/customers/${c.id}/timeline?kind=task`)).json.items;
-  assert.equal(tl.length, 3);
+  assert.equal(tl.length, 4);
   assert.ok(tl.some((t) => t.title === 'Rappeler Mme Martin' && t.channel === 'phone'));
-  assert.equal((await srv.req('GET', `/api/v1/customers/${c.id}/tasks`)).json.items.length, 3);
+  assert.equal((await srv.req('GET', `/api/v1/customers/${c.id}/tasks`)).json.items.length, 4);
 });
 
 test('bad input is refused naming the field, and nothing is written', async () => {
