@@ -665,7 +665,7 @@ static int run_absence(struct ctx *c, const struct crule *r, struct rules_stats 
             "usual_gap_days",
             (json_int_t)(cs[i].n > 1 ? (cs[i].last_at - cs[i].first_at) / (cs[i].n - 1) / 86400
                                      : 0));
-        rc = ok < 0 ? ok : ok ? start_run(c, r, cs[i].cid, key, 0, 0, context, st) : 0;
+        rc = ok < 0 ? ok : ok ? start_run(c, r, cs[i].cid, key, cs[i].last_id, 0, context, st) : 0;
         json_decref(context);
         json_decref(ee.customer);
         if (rc)
@@ -718,11 +718,14 @@ static int run_schedule(struct ctx *c, const struct crule *r, struct rules_stats
         free(ids);
         return rc;
     }
+    /* the log position at the start: a wait's "unless" looks after it */
+    int64_t pos = 0;
+    rc = store_int(c->st, &pos, &c->err, "SELECT COALESCE(MAX(id), 0) FROM events", "");
     json_t *context = json_pack("{s:{s:s}}", "schedule", "audience", aud);
     for (int i = 0; !rc && i < n; i++) {
         struct evalenv ee = {c, ids[i], NULL, NULL};
         int ok = conditions_hold(&ee, r->conds);
-        rc = ok < 0 ? ok : ok ? start_run(c, r, ids[i], wkey, 0, 0, context, st) : 0;
+        rc = ok < 0 ? ok : ok ? start_run(c, r, ids[i], wkey, pos, 0, context, st) : 0;
         json_decref(ee.customer);
     }
     json_decref(context);
