@@ -705,11 +705,14 @@ static const char *const timeline_sources[] = {
     "SELECT 'segment', at, id, NULL, 'inbound', COALESCE(json_extract(data, '$.segment'), "
     "'segment'), NULL, CASE type WHEN 'segment.entered' THEN 'entered' ELSE 'left' END, NULL, "
     "NULL FROM events WHERE customer_id = ?1 AND type IN ('segment.entered', 'segment.left')",
+    "SELECT 'campaign', COALESCE(sent_at, created_at), id, channel, 'outbound', COALESCE(subject, "
+    "substr(body, 1, 80)), last_error, status, NULL, NULL FROM send_queue WHERE customer_id = ?1 "
+    "AND campaign_id IS NOT NULL AND status IN ('sent', 'bounced', 'failed')",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
 #define TIMELINE_KINDS                                                                             \
-    "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket|segment"
+    "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket|segment|campaign"
 
 static char timeline_sql[8192];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

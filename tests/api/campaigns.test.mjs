@@ -134,7 +134,9 @@ test('the withdrawn, the refuser, the over-pressured and the expired rented cont
   const sup = await srv.req('GET', '/api/v1/suppressions?channel=email');
   assert.ok(sup.json.items.some((s) => s.address === bounce.email && s.reason === 'bounce'));
   const ev = await srv.req('GET', `/api/v1/customers/${bounce.id}/timeline?kind=campaign`);
-  if (ev.status === 200) assert.equal(ev.json.items[0].outcome, 'bounced');
+  assert.equal(ev.status, 200);
+  assert.equal(ev.json.items[0].outcome, 'bounced');
+  assert.equal(ev.json.items[0].title, 'Offre Spa weekend');
   // the next campaign leaves the bounced address out
   const again = await campaign({ name: 'Again', customer_ids: [bounce.id] });
   assert.deepEqual((await launch(again.id)).launch.excluded_by_reason, { suppressed: 1 });
@@ -362,7 +364,8 @@ test('postal mail: labels and personalised letters; phone: call tasks for agents
   assert.equal(calls.length, 1);
   assert.ok(calls[0].task_id > 0);
   const task = await srv.req('GET', `/api/v1/tasks/${calls[0].task_id}`);
-  if (task.status === 200) assert.equal(task.json.kind, 'call');
+  assert.equal(task.status, 200);
+  assert.equal(task.json.kind, 'call');
 });
 
 test('newsletter with double opt-in: confirmation link, consent recorded, replay refused, issue to confirmed only', async () => {
