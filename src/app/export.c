@@ -7,6 +7,7 @@
 
 #include "app/segments.h"
 #include "store/store.h"
+#include "util/csv.h"
 #include "util/sbuf.h"
 #include "util/timeu.h"
 #include "util/vcard.h"
@@ -80,42 +81,6 @@ static int select_ids(struct ctx *c, const struct export_query *q, int64_t **ids
 
 /* -------------------------------------------------------------------- CSV */
 
-void csv_cell_safe(const char *in, char *out, size_t len)
-{
-    if (!len)
-        return;
-    size_t n = 0;
-    if (in && strchr("=+-@\t\r", in[0]) && in[0])
-        out[n++] = '\'';
-    for (; in && *in && n + 1 < len; in++)
-        out[n++] = *in;
-    out[n] = 0;
-}
-
-static void csv_put(struct sbuf *b, const char *v, int text, int first)
-{
-    if (!first)
-        sbuf_put(b, ",", 1);
-    if (!v)
-        return;
-    char safe[1024];
-    if (text) {
-        csv_cell_safe(v, safe, sizeof(safe));
-        v = safe;
-    }
-    if (!strpbrk(v, ",\"\r\n")) {
-        sbuf_puts(b, v);
-        return;
-    }
-    sbuf_put(b, "\"", 1);
-    for (; *v; v++) {
-        if (*v == '"')
-            sbuf_put(b, "\"", 1);
-        sbuf_put(b, v, 1);
-    }
-    sbuf_put(b, "\"", 1);
-}
-
 static const struct col {
     const char *name;
     int text; /* free text from people: neutralised */
@@ -132,7 +97,7 @@ static const struct col {
 static int export_csv(struct ctx *c, const int64_t *ids, size_t n, struct sbuf *b)
 {
     for (size_t i = 0; i < NCOLS; i++)
-        csv_put(b, cols[i].name, 0, i == 0);
+        csv_put_cell(b, cols[i].name, 0, i == 0);
     sbuf_put(b, "\r\n", 2);
     for (size_t k = 0; k < n; k++) {
         struct stmt *s = NULL;
@@ -153,7 +118,7 @@ static int export_csv(struct ctx *c, const int64_t *ids, size_t n, struct sbuf *
                 const char *v = stmt_text(s, (int)i);
                 if (v && strstr(cols[i].name, "_at") && !stmt_isnull(s, (int)i))
                     v = time_format(stmt_int(s, (int)i), ts, sizeof(ts));
-                csv_put(b, v, cols[i].text, i == 0);
+                csv_put_cell(b, v, cols[i].text, i == 0);
             }
             sbuf_put(b, "\r\n", 2);
         }

@@ -30,10 +30,6 @@ struct export_query {
 int export_customers(struct ctx *c, const struct export_query *q, char **out, size_t *len,
                      const char **ctype, int64_t *count);
 
-/* "=cmd|..." → "'=cmd|...": a cell starting with = + - @ tab or CR gets a
- * leading quote so a spreadsheet shows it as text. out has len bytes. */
-void csv_cell_safe(const char *in, char *out, size_t len);
-
 /* Imports the vCards of text: each card creates a customer or updates the
  * one with the same e-mail. skip_bad: good cards are kept, bad ones
  * reported; else all or nothing. *report gets {"cards","created","updated",

@@ -7,8 +7,10 @@
 
 #include "app/activity.h"
 #include "app/customers.h"
+#include "app/duplicates.h"
 #include "store/store.h"
 #include "util/csv.h"
+#include "util/sbuf.h"
 #include "util/numparse.h"
 #include "util/text.h"
 #include "util/timeu.h"
@@ -201,7 +203,12 @@ static int map_headers(struct ctx *c, const struct import_opts *o, const struct 
                                                  "currency",    "sku",
                                                  "description", "quantity",
                                                  "unit_price",  "channel",
-                                                 "store",       NULL};
+                                                 "store",       "category",
+                                                 "price",       "margin",
+                                                 "subject",     "body",
+                                                 "direction",   "outcome",
+                                                 "offer",       "at",
+                                                 NULL};
             for (int d = 0; direct[d]; d++)
                 if (!strcmp(h->fields[i], direct[d]))
                     m->field[i] = direct[d];
@@ -228,10 +235,32 @@ struct run {
     json_t *problems;
     long rows, created, updated, unchanged, rejected;
     int64_t source_id;
+    const struct csv_record *cur; /* the row being imported */
+    struct sbuf rejects;          /* rejected rows with their reasons (CSV) */
+    long rejects_line;            /* the last line written there */
 };
+
+/* Keeps a rejected row, as read, with the line and the reason in front. */
+static void reject_row(struct run *ru, long line, const char *field, const char *msg)
+{
+    if (!ru->o->rejects_path || line == ru->rejects_line)
+        return;
+    ru->rejects_line = line;
+    char ln[24], reason[400];
+    snprintf(ln, sizeof(ln), "%ld", line);
+    snprintf(reason, sizeof(reason), "%s%s%s", field && *field ? field : "",
+             field && *field ? ": " : "", msg);
+    csv_put_cell(&ru->rejects, ln, 0, 1);
+    csv_put_cell(&ru->rejects, reason, 1, 0);
+    if (ru->cur && ru->cur->line == line)
+        for (size_t i = 0; i < ru->cur->nfields; i++)
+            csv_put_cell(&ru->rejects, ru->cur->fields[i], 1, 0);
+    sbuf_put(&ru->rejects, "\r\n", 2);
+}
 
 static void problem(struct run *ru, long line, int column, const char *field, const char *msg)
 {
+    reject_row(ru, line, field, msg);
     ru->rejected++;
     if (json_array_size(ru->problems) < IMPORT_MAX_PROBLEMS)
         json_array_append_new(ru->problems,
@@ -525,13 +554,180 @@ static int import_order_row(struct run *ru, const struct colmap *m, const struct
 
 /* ------------------------------------------------------------------ driver */
 
+/* -------------------------------------------------- products, interactions */
+
+/* A money column into key (minor units); 0, or -1 with the problem noted. */
+static int money(struct run *ru, const struct colmap *m, const struct csv_record *r,
+                 const char *field, json_t *o, const char *key)
+{
+    int colno = 0;
+    const char *v = col(m, r, field, &colno);
+    if (!v)
+        return 0;
+    int64_t minor;
+    char ccy[NUM_CURRENCY_LEN] = "";
+    struct num_opts no = {2, 0};
+    struct err e = {0};
+    if (num_parse_amount(&minor, ccy, v, &no, &e)) {
+        problem(ru, r->line, colno, field, e.msg);
+        return -1;
+    }
+    json_object_set_new(o, key, json_integer(minor));
+    if (ccy[0] && !json_object_get(o, "currency"))
+        json_object_set_new(o, "currency", json_string(ccy));
+    return 0;
+}
+
+static int import_product(struct run *ru, const struct colmap *m, const struct csv_record *r)
+{
+    struct ctx *c = ru->c;
+    const char *sku = col(m, r, "sku", NULL);
+    const char *name = col(m, r, "name", NULL);
+    if (!name)
+        name = col(m, r, "description", NULL);
+    json_t *o = json_object();
+    if (sku)
+        json_object_set_new(o, "sku", json_string(sku));
+    if (name) {
+        char d[201];
+        text_copy(d, sizeof(d), name);
+        json_object_set_new(o, "name", json_string(d));
+    }
+    const char *cat = col(m, r, "category", NULL);
+    if (cat)
+        json_object_set_new(o, "category", json_string(cat));
+    const char *cur = col(m, r, "currency", NULL);
+    if (cur || ru->o->currency)
+        json_object_set_new(o, "currency", json_string(cur ? cur : ru->o->currency));
+    int rc = 0;
+    if (money(ru, m, r, "unit_price", o, "price_minor") ||
+        money(ru, m, r, "price", o, "price_minor") || money(ru, m, r, "margin", o, "margin_minor"))
+        rc = ERR_INVALID;
+    int64_t existing = 0;
+    if (!rc && sku &&
+        store_int(c->st, &existing, NULL, "SELECT id FROM products WHERE sku = ?", "s", sku) == 0) {
+        ru->unchanged++; /* a product is matched by its SKU */
+    } else if (!rc) {
+        json_t *out = NULL;
+        rc = product_create(c, o, &out);
+        json_decref(out);
+        if (rc)
+            problem(ru, r->line, column_of(m, c->err.field), c->err.field, c->err.msg);
+        else
+            ru->created++;
+    }
+    json_decref(o);
+    return rc;
+}
+
+static int import_interaction(struct run *ru, const struct colmap *m, const struct csv_record *r)
+{
+    struct ctx *c = ru->c;
+    int64_t cid = 0;
+    const char *ext = col(m, r, "customer_external_id", NULL);
+    if (!ext)
+        ext = col(m, r, "external_id", NULL);
+    int rc = customer_find(c, ext, col(m, r, "email", NULL), &cid);
+    if (!rc && !cid) {
+        problem(ru, r->line, 0, "customer_external_id", "no customer with this id or e-mail");
+        return ERR_NOTFOUND;
+    }
+    json_t *o = json_pack("{s:I,s:s}", "customer_id", (json_int_t)cid, "direction", "inbound");
+    static const char *const simple[] = {"channel", "direction", "subject", "body",
+                                         "kind",    "outcome",   "offer",   NULL};
+    for (int i = 0; simple[i]; i++) {
+        const char *v = col(m, r, simple[i], NULL);
+        if (v)
+            json_object_set_new(o, simple[i], json_string(v));
+    }
+    int colno = 0;
+    const char *at = col(m, r, "at", &colno);
+    if (!at)
+        at = col(m, r, "order_date", &colno);
+    if (at) {
+        int64_t t;
+        struct err e = {0};
+        if (num_parse_date(&t, at, NUM_DMY, &e)) {
+            problem(ru, r->line, colno, "at", e.msg);
+            json_decref(o);
+            return ERR_INVALID;
+        }
+        char ts[TIME_BUF];
+        json_object_set_new(o, "at", json_string(time_format(t, ts, sizeof(ts))));
+    }
+    json_t *out = NULL;
+    if (!rc)
+        rc = interaction_create(c, o, &out);
+    json_decref(out);
+    json_decref(o);
+    if (rc)
+        problem(ru, r->line, column_of(m, c->err.field), c->err.field, c->err.msg);
+    else
+        ru->created++;
+    return rc;
+}
+
+/* Rows of one kind, each in its own savepoint so a bad row is dropped alone. */
+static void import_row(struct run *ru, int kind, const struct colmap *m,
+                       const struct csv_record *r)
+{
+    struct ctx *c = ru->c;
+    store_begin(c->st, &c->err);
+    int rc = kind == 'c'   ? import_customer(ru, m, r)
+             : kind == 'p' ? import_product(ru, m, r)
+                           : import_interaction(ru, m, r);
+    if (rc)
+        store_rollback(c->st);
+    else
+        store_commit(c->st, &c->err);
+}
+
+/* The likely duplicates among the customers this import created or
+ * changed, kept for review like a scan's. */
+static void check_duplicates(struct run *ru, int64_t since, json_t *report)
+{
+    struct dup_scan_opts d = {.only_since = since};
+    json_t *res = NULL;
+    if (duplicates_scan(ru->c, &d, &res) == 0) {
+        json_object_set(report, "possible_duplicates", json_object_get(res, "pairs"));
+        json_decref(res);
+    } else {
+        err_clear(&ru->c->err);
+    }
+}
+
+static int write_rejects(struct run *ru, json_t *report)
+{
+    size_t len = 0;
+    char *text = sbuf_take(&ru->rejects, &len);
+    if (!text)
+        return fail(ru->c, ERR_INTERNAL, "", "out of memory");
+    FILE *f = fopen(ru->o->rejects_path, "wb");
+    int bad = !f || fwrite(text, 1, len, f) != len;
+    if (f && fclose(f))
+        bad = 1;
+    free(text);
+    if (bad)
+        return fail(ru->c, ERR_INTERNAL, "rejects", "cannot write %s", ru->o->rejects_path);
+    json_object_set_new(report, "rejects_file", json_string(ru->o->rejects_path));
+    return 0;
+}
+
 int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
 {
     int orders = o->kind && !strcmp(o->kind, "orders");
-    if (!o->kind || (!orders && strcmp(o->kind, "customers")))
-        return fail(c, ERR_BADREQ, "kind", "import customers or orders");
+    int kind = !o->kind                           ? 0
+               : orders                           ? 'o'
+               : !strcmp(o->kind, "customers")    ? 'c'
+               : !strcmp(o->kind, "products")     ? 'p'
+               : !strcmp(o->kind, "interactions") ? 'i'
+                                                  : 0;
+    if (!kind)
+        return fail(c, ERR_BADREQ, "kind", "import customers, orders, products or interactions");
     struct csv_reader *rd = NULL;
-    int rc = csv_open_file(&rd, o->path, NULL, &c->err);
+    int64_t started = time_now();
+    int rc = o->data ? csv_open_mem(&rd, o->data, o->data_len, NULL, &c->err)
+                     : csv_open_file(&rd, o->path, NULL, &c->err);
     if (rc)
         return rc;
     struct run ru = {.c = c, .o = o, .problems = json_array()};
@@ -546,10 +742,17 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
     rc = map_headers(c, o, &rec, &m);
     if (rc)
         goto out;
+    if (o->rejects_path) {
+        csv_put_cell(&ru.rejects, "line", 0, 1);
+        csv_put_cell(&ru.rejects, "reason", 0, 0);
+        for (size_t i = 0; i < rec.nfields; i++)
+            csv_put_cell(&ru.rejects, rec.fields[i], 1, 0);
+        sbuf_put(&ru.rejects, "\r\n", 2);
+    }
     rc = store_begin(c->st, &c->err);
     if (rc)
         goto out;
-    if (!orders && o->source_kind) {
+    if (kind == 'c' && o->source_kind) {
         int64_t exp = INT64_MIN;
         if (o->source_expires && time_parse(o->source_expires, &exp)) {
             store_rollback(c->st);
@@ -563,7 +766,7 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
         ru.source_id = 1;
     }
     long since = 0;
-    while (!rc && (n = csv_next(rd, &rec)) != 0) {
+    while (!rc && (ru.cur = NULL, n = csv_next(rd, &rec)) != 0) {
         if (n < 0 && n != CSV_ERAGGED) {
             const struct csv_error *ce = csv_error(rd);
             problem(&ru, ce->line, ce->column, "", ce->msg);
@@ -572,19 +775,15 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
             continue;
         }
         ru.rows++;
+        ru.cur = &rec;
         if (n == CSV_ERAGGED) {
             problem(&ru, rec.line, 0, "", csv_error(rd)->msg);
             continue;
         }
-        if (orders) {
+        if (orders)
             import_order_row(&ru, &m, &rec, &p);
-        } else {
-            store_begin(c->st, &c->err);
-            if (import_customer(&ru, &m, &rec))
-                store_rollback(c->st);
-            else
-                store_commit(c->st, &c->err);
-        }
+        else
+            import_row(&ru, kind, &m, &rec);
         if (o->progress && ++since >= 50000) {
             /* the row count is unknown ahead (gzip): report rows, not a fraction */
             char stage[64];
@@ -593,6 +792,7 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
             o->progress(stage, -1, o->progress_arg);
         }
     }
+    ru.cur = NULL;
     if (orders)
         flush_order(&ru, &p, &m);
     int failed = ru.rejected > 0 && !o->skip_bad;
@@ -607,12 +807,18 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
                         (json_int_t)ru.created, "updated", (json_int_t)ru.updated, "unchanged",
                         (json_int_t)ru.unchanged, "rejected", (json_int_t)ru.rejected, "problems",
                         ru.problems, "dry_run", o->dry_run, "written", !o->dry_run && !failed);
+    if (!rc && kind == 'c' && !o->dry_run && !failed && !o->no_duplicates &&
+        ru.created + ru.updated > 0)
+        check_duplicates(&ru, started, *report);
+    if (!rc && o->rejects_path && ru.rejected)
+        rc = write_rejects(&ru, *report);
     if (!rc && failed)
         rc = fail(c, ERR_INVALID, "file",
                   "%ld row(s) rejected: nothing was imported (use --skip-bad to import the good "
                   "rows)",
                   ru.rejected);
 out:
+    sbuf_free(&ru.rejects);
     json_decref(ru.problems);
     json_decref(p.order);
     csv_close(rd);

@@ -8,6 +8,7 @@
 #ifndef APP_IMPORT_H
 #define APP_IMPORT_H
 #include <jansson.h>
+#include <stddef.h>
 
 #include "app/app.h"
 
@@ -15,8 +16,12 @@
 #define IMPORT_MAX_PROBLEMS 1000 /* problems listed; more are counted */
 
 struct import_opts {
-    const char *kind;                  /* "customers" or "orders" */
+    const char *kind;                  /* customers | orders | products | interactions */
     const char *path;                  /* .csv or .csv.gz, "-" for standard input */
+    const char *data;                  /* or the file's bytes in memory (API) */
+    size_t data_len;
+    const char *rejects_path;          /* rejected rows with their reasons go there (CSV) */
+    int no_duplicates;                 /* skip the duplicate check of new customers */
     const char *maps[IMPORT_MAX_MAPS]; /* "SOURCE=field" */
     int nmaps;
     const char *currency;    /* when the file has none */

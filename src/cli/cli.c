@@ -23,9 +23,10 @@ const struct command commands[] = {
      "relatio token create USER_EMAIL [--name N]"},
     {"customer", cmd_customer, "show or search customers",
      "relatio customer get ID [--json]\n       relatio customer search TEXT [--limit N] [--json]"},
-    {"import", cmd_import, "import customers or orders from CSV",
-     "relatio import customers|orders FILE.csv[.gz] [--map SOURCE=field ...] [--currency CODE] "
-     "[--dry-run] [--json]"},
+    {"import", cmd_import, "import customers, orders, products or interactions from CSV",
+     "relatio import customers|orders|products|interactions FILE.csv[.gz] [--map SOURCE=field ...] "
+     "[--currency CODE] [--dry-run] [--skip-bad] [--rejects FILE.csv] [--no-duplicates] "
+     "[--source bought|rented|exchanged|internal --source-terms T --source-expires DATE] [--json]"},
     {"score", cmd_score,
      "score every customer: RFM, ABC, CLV, loyalty matrix; KPIs, cohorts, geography, churn, "
      "clusters",

@@ -1,4 +1,4 @@
-/* relatio import customers|orders FILE: CSV import with a report. */
+/* relatio import customers|orders|products|interactions FILE: CSV import with a report. */
 #include <stdio.h>
 #include <string.h>
 
@@ -20,12 +20,15 @@ int cmd_import(int argc, char **argv)
                                   {"source-expires", &o.source_expires},
                                   {"dry-run", NULL, &o.dry_run},
                                   {"skip-bad", NULL, &o.skip_bad},
+                                  {"rejects", &o.rejects_path},
+                                  {"no-duplicates", NULL, &o.no_duplicates},
                                   {"json", NULL, &json},
                                   {NULL}};
     int rc = cli_parse("import", argc, argv, defs, pos, 2, &np);
     if (rc)
         return rc;
-    if (np != 2 || (strcmp(pos[0], "customers") && strcmp(pos[0], "orders"))) {
+    if (np != 2 || (strcmp(pos[0], "customers") && strcmp(pos[0], "orders") &&
+                    strcmp(pos[0], "products") && strcmp(pos[0], "interactions"))) {
         cli_usage("import", 1);
         return EXIT_USAGE;
     }
@@ -61,6 +64,12 @@ int cmd_import(int argc, char **argv)
                (long long)json_integer_value(json_object_get(report, "updated")),
                (long long)json_integer_value(json_object_get(report, "unchanged")),
                (long long)json_integer_value(json_object_get(report, "rejected")));
+        if (json_object_get(report, "possible_duplicates"))
+            printf("%lld possible duplicate pair(s): relatio duplicates list\n",
+                   (long long)json_integer_value(json_object_get(report, "possible_duplicates")));
+        if (json_object_get(report, "rejects_file"))
+            printf("rejected rows and their reasons: %s\n",
+                   json_string_value(json_object_get(report, "rejects_file")));
     }
     json_decref(report);
     rc = rc ? cli_fail(&c.err) : EXIT_OK;

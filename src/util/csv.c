@@ -4,6 +4,7 @@
  * memory stays bounded by the record limits whatever the input.
  */
 #include "util/csv.h"
+#include "util/sbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1017,4 +1018,42 @@ int csv_open_mem(struct csv_reader **out, const void *data, size_t len, const st
     r->mem = data;
     r->memlen = data ? len : 0;
     return open_common(out, r, e);
+}
+
+/* ------------------------------------------------------------------ writing */
+
+void csv_cell_safe(const char *in, char *out, size_t len)
+{
+    if (!len)
+        return;
+    size_t n = 0;
+    if (in && in[0] && strchr("=+-@\t\r", in[0]))
+        out[n++] = '\'';
+    for (; in && *in && n + 1 < len; in++)
+        out[n++] = *in;
+    out[n] = 0;
+}
+
+void csv_put_cell(struct sbuf *b, const char *v, int safe, int first)
+{
+    if (!first)
+        sbuf_put(b, ",", 1);
+    if (!v)
+        return;
+    char neutral[4096];
+    if (safe) {
+        csv_cell_safe(v, neutral, sizeof(neutral));
+        v = neutral;
+    }
+    if (!strpbrk(v, ",\"\r\n")) {
+        sbuf_puts(b, v);
+        return;
+    }
+    sbuf_put(b, "\"", 1);
+    for (; *v; v++) {
+        if (*v == '"')
+            sbuf_put(b, "\"", 1);
+        sbuf_put(b, v, 1);
+    }
+    sbuf_put(b, "\"", 1);
 }

@@ -134,6 +134,15 @@ const struct csv_error *csv_error(const struct csv_reader *r);
  * left empty: the caller knows the column's name. */
 int csv_error_to_err(const struct csv_reader *r, struct err *e);
 
+/* Writing. A cell for a CSV file (RFC 4180 quoting), appended to b after
+ * a comma unless first. safe: text from people, neutralised so a
+ * spreadsheet shows it as text and never runs it as a formula (a leading
+ * ' before = + - @ tab or CR). */
+struct sbuf;
+void csv_put_cell(struct sbuf *b, const char *v, int safe, int first);
+/* The neutralised text of in into out (len bytes). */
+void csv_cell_safe(const char *in, char *out, size_t len);
+
 /* The delimiter in use (detected or given). */
 char csv_delimiter(const struct csv_reader *r);
 /* The encoding decided so far: CSV_ENC_AUTO while the input was pure ASCII. */

@@ -84,7 +84,9 @@ test('merge moves every record, keeps the most restrictive consent, and undo res
   const consents = (await srv.req('GET', `/api/v1/customers/${s.id}/consents`)).json;
   const last = (consents.items ?? consents).filter((c) => c.channel === 'email' && c.purpose === 'marketing').sort((x, y) => y.id - x.id)[0];
   assert.equal(last.granted, false, 'the withdrawal wins');
-  assert.equal((await srv.req('GET', `/api/v1/customers/${d.id}`)).status, 404);
+  const tomb = await srv.req('GET', `/api/v1/customers/${d.id}`);
+  assert.equal(tomb.json.merged_into, s.id, 'the duplicate stays as a tombstone pointing at the survivor');
+  assert.deepEqual((await srv.req('GET', `/api/v1/customers?q=girrard`)).json.items.map((c) => c.id), [s.id], 'the old spelling finds the survivor');
   const tl = (await srv.req('GET', `/api/v1/customers/${s.id}/timeline`)).json.items;
   assert.ok(tl.some((e) => e.kind === 'order') && tl.some((e) => e.kind === 'interaction'));
   assert.equal((await srv.req('POST', `/api/v1/customers/${s.id}/merge`, { duplicate_id: d.id })).status, 409);
@@ -191,4 +193,46 @@ test('the quality report counts completeness, invalid and stale values, duplicat
   const cliReport = cli(['quality', '--db', srv.db]);
   assert.equal(cliReport.status, 0, cliReport.stderr);
   assert.ok(JSON.parse(cliReport.stdout).completeness);
+});
+
+test('import: rejected rows go to a file with their reasons; products, interactions; duplicates flagged', async () => {
+  const { writeFileSync, readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const csv = path.join(srv.dir, 'in.csv');
+  const rejects = path.join(srv.dir, 'rejects.csv');
+  writeFileSync(csv, 'Prénom;Nom;Courriel;Code postal;Pays\nLouis;Rolland;louis.rolland@example.fr;35000;France\nBad;Mail;not-an-email;35000;France\n=HYPERLINK("x");Formula;f@example.fr;99999999;France\nLouis;Roland;louis.rolland@example.fr;35000;France\n');
+  const r = cli(['import', 'customers', csv, '--db', srv.db, '--skip-bad', '--rejects', rejects, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.equal(rep.rejected, 2);
+  assert.equal(rep.rejects_file, rejects);
+  const lines = readFileSync(rejects, 'utf8').trim().split('\r\n');
+  assert.equal(lines[0], 'line,reason,Prénom,Nom,Courriel,Code postal,Pays');
+  assert.equal(lines.length, 3);
+  assert.match(lines[1], /^3,email: .*,Bad,Mail,not-an-email,35000,France$/);
+  assert.match(lines[2], /^4,.*postal_code.*,"'=HYPERLINK\(""x""\)",Formula/);
+
+  const dupCsv = path.join(srv.dir, 'dups.csv');
+  writeFileSync(dupCsv, 'first_name,last_name,email,phone,postal_code,country\nGaëlle,Brunet,gaelle.brunet@example.fr,0611112222,44000,FR\nGaelle,Brunnet,g.brunet@example.org,06 11 11 22 22,44000,FR\n');
+  const d = JSON.parse(cli(['import', 'customers', dupCsv, '--db', srv.db, '--json']).stdout);
+  assert.equal(d.created, 2);
+  assert.ok(d.possible_duplicates >= 1, JSON.stringify(d));
+
+  const prod = path.join(srv.dir, 'products.csv');
+  writeFileSync(prod, 'sku,name,category,price\nSKU-1,Crème hydratante,beauty,"12,50"\nSKU-2,Savon,beauty,3.20\nSKU-1,Crème hydratante,beauty,12.50\n');
+  const p = JSON.parse(cli(['import', 'products', prod, '--db', srv.db, '--currency', 'EUR', '--json']).stdout);
+  assert.deepEqual([p.created, p.unchanged, p.rejected], [2, 1, 0]);
+  const list = await srv.req('GET', '/api/v1/products?limit=500');
+  assert.equal(list.json.items.find((x) => x.sku === 'SKU-1').price_minor, 1250);
+
+  const inter = path.join(srv.dir, 'interactions.csv');
+  writeFileSync(inter, 'email,channel,subject,at,outcome,offer\nlouis.rolland@example.fr,store,Visite en boutique,02/06/2026,,\nlouis.rolland@example.fr,call_center,Appel,03/06/2026,offer_refused,Assurance+\nnobody@example.fr,web,?,03/06/2026,,\n');
+  const i = cli(['import', 'interactions', inter, '--db', srv.db, '--json']);
+  assert.equal(i.status, 2, 'all or nothing: one unknown customer and nothing is written');
+  const i2 = JSON.parse(cli(['import', 'interactions', inter, '--db', srv.db, '--skip-bad', '--json']).stdout);
+  assert.deepEqual([i2.created, i2.rejected], [2, 1]);
+  const louis = (await srv.req('GET', '/api/v1/customers?q=rolland')).json.items[0];
+  const tl = (await srv.req('GET', `/api/v1/customers/${louis.id}/timeline?kind=interaction`)).json.items;
+  assert.equal(tl.length, 2);
+  assert.ok(tl.some((e) => e.at.startsWith('2026-06-02')));
 });
