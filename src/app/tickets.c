@@ -1176,6 +1176,7 @@ static int breach_one(struct ctx *c, int64_t id, int64_t now, int64_t *n)
     }
     if (!which[0] && !which[1])
         return tk_save(c, &t, now); /* stale next_due_at: refresh it */
+    int moved = 0; /* handed to another team: the full row is written */
     if (!t.escalated) {
         t.escalated = 1;
         snprintf(t.priority, sizeof(t.priority), "%s", priority_up(t.priority));
@@ -1186,9 +1187,11 @@ static int breach_one(struct ctx *c, int64_t id, int64_t now, int64_t *n)
                            t.team_id);
             if (rc && rc != ERR_NOTFOUND)
                 return rc;
+            rc = 0;
             if (esc) {
                 t.team_id = esc;
                 t.assignee_id = NONE;
+                moved = 1;
                 rc = round_robin(c, esc, &esc);
                 if (rc)
                     return rc;
@@ -1197,10 +1200,18 @@ static int breach_one(struct ctx *c, int64_t id, int64_t now, int64_t *n)
             }
         }
     }
-    rc = tk_save(c, &t, now);
-    if (!rc)
+    /* Only the columns a breach changes, so the indexes on status and
+     * assignee are left alone: a sweep over many tickets writes few pages. */
+    rc = moved ? tk_save(c, &t, now)
+               : store_run(c->st, NULL, &c->err,
+                           "UPDATE tickets SET priority = ?, first_response_breached = ?, "
+                           "resolution_breached = ?, escalated = ?, next_due_at = ?, updated_at = "
+                           "?, breached_at = COALESCE(breached_at, ?) WHERE id = ?",
+                           "siiiIiii", t.priority, t.fr_breached, t.res_breached, t.escalated,
+                           next_due(&t), now, now, id);
+    if (!rc && moved)
         rc = store_run(c->st, NULL, &c->err,
-                       "UPDATE tickets SET breached_at = COALESCE(breached_at, ?) WHERE id = ?",
+                       "UPDATE tickets SET breached_at = ? WHERE id = ? AND breached_at IS NULL",
                        "ii", now, id);
     char ts[TIME_BUF];
     for (int i = 0; i < 2 && !rc; i++) {
@@ -1222,18 +1233,18 @@ int sla_sweep(struct ctx *c, int64_t *n)
     *n = 0;
     int64_t now = time_now();
     for (;;) {
-        int64_t ids[512];
+        int64_t ids[4096];
         int k = 0, rc = store_begin(c->st, &c->err);
         if (rc)
             return rc;
         struct stmt *s = NULL;
         rc = store_query(c->st, &s, &c->err,
                          "SELECT id FROM tickets WHERE next_due_at <= ? ORDER BY next_due_at "
-                         "LIMIT 512",
+                         "LIMIT 4096",
                          "i", now);
         if (!rc) {
             int step;
-            while ((step = stmt_step(s, &c->err)) == 1 && k < 512)
+            while ((step = stmt_step(s, &c->err)) == 1 && k < 4096)
                 ids[k++] = stmt_int(s, 0);
             rc = step < 0 ? step : 0;
         }
@@ -1245,7 +1256,7 @@ int sla_sweep(struct ctx *c, int64_t *n)
             return rc;
         }
         rc = store_commit(c->st, &c->err);
-        if (rc || k < 512)
+        if (rc || k < 4096)
             return rc;
     }
 }

@@ -12,9 +12,11 @@ import { Customer360 } from './pages/Customer360';
 import { ComingSoon } from './pages/ComingSoon';
 import { Pipeline } from './pages/Pipeline';
 import { Tasks } from './pages/Tasks';
+import { ServiceDesk } from './pages/ServiceDesk';
+import { Knowledge } from './pages/Knowledge';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'marketing' | 'imports' | 'settings';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'imports' | 'settings';
 
 export function App() {
   const { t } = useI18n();
@@ -87,6 +89,13 @@ export function App() {
       body = <Tasks />;
       break;
     case 'service':
+      section = 'service';
+      body = <ServiceDesk route={route} />;
+      break;
+    case 'knowledge':
+      section = 'knowledge';
+      body = <Knowledge route={route} />;
+      break;
     case 'marketing':
     case 'imports':
     case 'settings':
@@ -119,6 +128,8 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.tasks');
     case 'service':
       return t('nav.service');
+    case 'knowledge':
+      return t('nav.knowledge');
     case 'marketing':
       return t('nav.marketing');
     case 'imports':

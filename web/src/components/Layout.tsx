@@ -11,6 +11,7 @@ const NAV: { id: Section; key: Key; icon: string }[] = [
   { id: 'pipeline', key: 'nav.pipeline', icon: '⇶' },
   { id: 'tasks', key: 'nav.tasks', icon: '✓' },
   { id: 'service', key: 'nav.service', icon: '☎' },
+  { id: 'knowledge', key: 'nav.knowledge', icon: '?' },
   { id: 'marketing', key: 'nav.marketing', icon: '✉' },
   { id: 'imports', key: 'nav.imports', icon: '⇪' },
   { id: 'settings', key: 'nav.settings', icon: '⚙' },
