@@ -68,11 +68,24 @@ int referral_code(int64_t customer_id, char *out, size_t len)
     return 0;
 }
 
+static int64_t clamp(__int128 v)
+{
+    if (v > POINTS_LIMIT)
+        return POINTS_LIMIT;
+    if (v < -POINTS_LIMIT)
+        return -POINTS_LIMIT;
+    return (int64_t)v;
+}
+
 int64_t points_for(int64_t amount_minor, int64_t rate, int bonus_pct)
 {
-    /* |amount| < 10^15 (FT_MONEY) and rate <= 10^3: the products fit */
-    int64_t base = amount_minor * rate / 100;
-    return base * (100 + bonus_pct) / 100;
+    __int128 base = (__int128)amount_minor * rate / 100;
+    return clamp(base * (100 + bonus_pct) / 100);
+}
+
+int64_t points_add(int64_t a, int64_t b)
+{
+    return clamp((__int128)a + b);
 }
 
 int64_t points_to_expire(int64_t expired_credits, int64_t debits, int64_t balance)

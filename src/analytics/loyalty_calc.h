@@ -28,8 +28,12 @@ int referral_code(int64_t customer_id, char *out, size_t len);
 
 /* Points earned for amount_minor (minor units, 100 to the currency unit) at
  * rate points per unit, plus bonus_pct percent, rounded toward zero (a
- * negative amount, a refund, gives negative points). */
+ * negative amount, a refund, gives negative points). Saturates at
+ * +-POINTS_LIMIT instead of overflowing. */
+#define POINTS_LIMIT (INT64_MAX / 4)
 int64_t points_for(int64_t amount_minor, int64_t rate, int bonus_pct);
+/* a + b saturated at +-POINTS_LIMIT. */
+int64_t points_add(int64_t a, int64_t b);
 
 /* FIFO expiry: expired_credits is the sum of credits whose expiry date has
  * passed (net of their reversals), debits the sum of every debit so far

@@ -682,7 +682,7 @@ static int order_points(struct ctx *c, int64_t order_id, int64_t cid, int64_t *p
     if (ordered < enrolled || !live || (!refund && total <= 0))
         return 0;
     /* per line: the category's rate, else the base rate */
-    int64_t weighted = 0, lines = 0;
+    int64_t lines = 0;
     rc = store_query(c->st, &s, &c->err,
                      "SELECT ol.amount_minor, COALESCE((SELECT r.rate FROM loyalty_rules r WHERE "
                      "r.kind = 'category' AND r.active = 1 AND r.category = p.category), ?) FROM "
@@ -691,18 +691,19 @@ static int order_points(struct ctx *c, int64_t order_id, int64_t cid, int64_t *p
                      "ii", base, order_id);
     if (rc)
         return rc;
+    /* points per line (rounded down each), saturating on absurd amounts */
+    int bonus = refund ? 0 : (int)bonus_pct;
     while ((rc = stmt_step(s, &c->err)) == 1) {
-        weighted += stmt_int(s, 0) * stmt_int(s, 1);
+        int64_t amount = stmt_int(s, 0);
+        *pts = points_add(*pts, points_for(refund && amount > 0 ? -amount : amount, stmt_int(s, 1),
+                                           bonus));
         lines++;
     }
     stmt_done(s);
     if (rc < 0)
         return rc;
     if (!lines)
-        weighted = total * base;
-    if (refund && weighted > 0)
-        weighted = -weighted;
-    *pts = points_for(weighted, 1, refund ? 0 : (int)bonus_pct);
+        *pts = points_for(refund && total > 0 ? -total : total, base, bonus);
     /* a refund takes back no more than purchases earned */
     if (refund && -*pts > tier_points)
         *pts = tier_points > 0 ? -tier_points : 0;

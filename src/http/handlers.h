@@ -90,6 +90,10 @@ extern const struct route kb_routes[];
  * public links in messages (h_campaigns.c) */
 extern const struct route campaigns_routes[];
 
+/* loyalty programme and surveys (h_loyalty.c, h_surveys.c hold their tables) */
+extern const struct route loyalty_routes[];
+extern const struct route surveys_routes[];
+
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);
 

@@ -147,6 +147,8 @@ static const struct route *const tables[] = {
     tickets_routes,
     kb_routes,
     campaigns_routes,
+    loyalty_routes,
+    surveys_routes,
     NULL,
 };
 
