@@ -421,7 +421,7 @@ export const en = {
   'kb.new': 'New article',
   'kb.edit': 'Edit',
   'kb.search': 'Search',
-  'kb.lang': 'Language',
+  'kb.lang': 'Article language',
   'kb.none': 'No article found.',
   'kb.articles': 'Articles',
   'kb.public': 'public',

@@ -423,7 +423,7 @@ export const fr: Record<Key, string> = {
   'kb.new': 'Nouvel article',
   'kb.edit': 'Modifier',
   'kb.search': 'Rechercher',
-  'kb.lang': 'Langue',
+  'kb.lang': 'Langue de l’article',
   'kb.none': 'Aucun article trouvé.',
   'kb.articles': 'Articles',
   'kb.public': 'public',

@@ -204,7 +204,7 @@ function TicketPage({ id }: { id: string }) {
       <p class="sr-only" role="status" aria-live="polite">{note}</p>
       <div class="ticket-grid">
         <div>
-          <Card title={t('service.conversation')}>
+          <Card title={t('service.conversation')} id="conversation">
             <ol class="conversation">
               {(tk.messages ?? []).map((m) => (
                 <li key={m.id} class={`msg msg-${m.internal ? 'note' : m.direction}`}>
@@ -250,7 +250,7 @@ function TicketPage({ id }: { id: string }) {
           </Card>
         </div>
         <div>
-          <Card title={t('service.details')}>
+          <Card title={t('service.details')} id="ticket-details">
             <Facts rows={[
               [t('service.customer'), <a href={`#/customers/${tk.customer_id}`}>{tk.customer_name || `#${tk.customer_id}`}</a>],
               [t('service.kindLabel'), i18n.label('service.kind', tk.kind)],
@@ -270,7 +270,7 @@ function TicketPage({ id }: { id: string }) {
               </div>
             )}
           </Card>
-          <Card title={t('service.suggested')}>
+          <Card title={t('service.suggested')} id="suggested">
             {!sugg.length && <p class="muted">{t('service.noSuggestion')}</p>}
             <ul class="suggestions">
               {sugg.map((a) => (
