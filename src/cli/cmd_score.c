@@ -1,5 +1,7 @@
 /*
- * relatio score rfm|abc|clv|matrix: scores every customer as of a date.
+ * relatio score rfm|abc|clv|matrix: scores every customer as of a date;
+ * relatio score kpis|cohorts|geo|churn|clusters: the KPI series, the cohort
+ * matrix, geographic aggregates, the churn model and the k-means clusters.
  * --json prints DESIGN.md's document {"as_of", "model", "customers"},
  * --csv one line per customer, and the default a readable summary. The
  * customers are streamed as the service hands them over.
@@ -9,6 +11,8 @@
 #include <string.h>
 
 #include "app/analytics.h"
+#include "app/kpis.h"
+#include "app/mining.h"
 #include "cli/cli.h"
 #include "util/timeu.h"
 
@@ -223,20 +227,196 @@ static void print_summary(const char *model, const json_t *doc)
     printf("(--json or --csv lists every customer)\n");
 }
 
+/* ---------------------------------------- kpis, cohorts, geo, churn, clusters */
+
+typedef int (*doc_fn)(struct ctx *c, const struct kpi_query *q, json_t **out);
+
+static const struct doc {
+    const char *name;
+    doc_fn run;
+    const char *rows; /* the array listed by --csv */
+} docs[] = {
+    {"kpis", kpis_series, "series"},        {"cohorts", kpis_cohorts, "cohorts"},
+    {"geo", kpis_geo, "areas"},             {"churn", mining_churn, "customers"},
+    {"clusters", mining_clusters, "clusters"}, {NULL, NULL, NULL},
+};
+
+/* A cohort's row for CSV: month, size, then the retention by period. */
+static json_t *cohort_flat(const json_t *co)
+{
+    json_t *o = json_pack("{s:O,s:O}", "month", json_object_get(co, "month"), "size",
+                          json_object_get(co, "size"));
+    size_t k;
+    json_t *v;
+    json_array_foreach(json_object_get(co, "retention"), k, v)
+    {
+        char name[32];
+        snprintf(name, sizeof(name), "m%zu", k);
+        json_object_set(o, name, v);
+    }
+    return o;
+}
+
+static double num(const json_t *o, const char *k)
+{
+    return json_number_value(json_object_get(o, k));
+}
+
+static void print_doc(const char *name, const json_t *doc)
+{
+    size_t i;
+    json_t *r;
+    printf("%s as of %s\n", name, json_string_value(json_object_get(doc, "as_of")));
+    if (!strcmp(name, "kpis")) {
+        printf("%-8s %14s %8s %6s %6s %8s %7s %7s %9s\n", "month", "revenue", "active", "new",
+               "lost", "base", "churn", "repeat", "basket");
+        json_array_foreach(json_object_get(doc, "series"), i, r)
+        {
+            printf("%-8s %14.2f %8.0f %6.0f %6.0f %8.0f %6.1f%% %6.1f%% %9.2f\n",
+                   json_string_value(json_object_get(r, "month")),
+                   num(r, "revenue_minor") / 100.0, num(r, "active"), num(r, "new"),
+                   num(r, "lost"), num(r, "at_end"), 100 * num(r, "churn_rate"),
+                   100 * num(r, "repeat_purchase_rate"), num(r, "average_basket_minor") / 100.0);
+        }
+    } else if (!strcmp(name, "cohorts")) {
+        json_array_foreach(json_object_get(doc, "cohorts"), i, r)
+        {
+            size_t k;
+            json_t *v;
+            printf("%-8s %7.0f ", json_string_value(json_object_get(r, "month")), num(r, "size"));
+            json_array_foreach(json_object_get(r, "retention"), k, v) printf(
+                " %5.1f", 100 * json_number_value(v));
+            putchar('\n');
+        }
+    } else if (!strcmp(name, "geo")) {
+        printf("%-12s %10s %10s %10s %16s\n", "area", "customers", "buyers", "active", "revenue");
+        json_array_foreach(json_object_get(doc, "areas"), i, r)
+        {
+            const char *k = json_string_value(json_object_get(r, "key"));
+            printf("%-12s %10.0f %10.0f %10.0f %16.2f\n", k ? k : "(unknown)",
+                   num(r, "customers"), num(r, "buyers"), num(r, "active"),
+                   num(r, "revenue_minor") / 100.0);
+        }
+    } else if (!strcmp(name, "churn")) {
+        const json_t *ev = json_object_get(doc, "evaluation");
+        printf("horizon %lld days; held-out AUC: logistic %.4f, BG/NBD 1 - P(alive) %.4f (%s)\n",
+               (long long)json_integer_value(json_object_get(doc, "horizon_days")),
+               num(ev, "auc"), num(ev, "bgnbd_auc"),
+               json_string_value(json_object_get(ev, "better")));
+        const json_t *sm = json_object_get(doc, "summary");
+        printf("customers scored: %.0f, mean churn probability %.3f, high risk (>= 0.5): %.0f\n",
+               num(sm, "customers"), num(sm, "mean_probability"), num(sm, "high_risk"));
+    } else {
+        printf("k = %lld, inertia %.1f\n", (long long)json_integer_value(json_object_get(doc, "k")),
+               num(doc, "inertia"));
+        json_array_foreach(json_object_get(doc, "clusters"), i, r)
+        {
+            const json_t *p = json_object_get(r, "profile");
+            printf("cluster %zu: %7.0f customers (%4.1f%%): recency %.0f d, frequency %.1f, "
+                   "monetary %.2f, tenure %.0f d\n",
+                   i, num(r, "size"), 100 * num(r, "share"), num(p, "recency_days"),
+                   num(p, "frequency"), num(p, "monetary_minor") / 100.0, num(p, "tenure_days"));
+        }
+    }
+}
+
+static int run_doc(const struct doc *d, const struct kpi_query *q, const char *db, int json,
+                   int csv)
+{
+    struct app a;
+    struct err e = {0};
+    if (app_init(&a, db, &e))
+        return cli_fail(&e);
+    struct ctx c;
+    json_t *doc = NULL;
+    int rc = ctx_init(&c, &a, NULL);
+    if (!rc)
+        rc = d->run(&c, q, &doc);
+    if (rc) {
+        rc = cli_fail(&c.err);
+    } else if (json) {
+        rc = json_dumpf(doc, stdout, JSON_INDENT(2)) || putchar('\n') == EOF;
+    } else if (csv) {
+        struct out o = {.csv = 1};
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(doc, d->rows), i, r)
+        {
+            if (emit_csv(&o, !strcmp(d->name, "cohorts") ? cohort_flat(r) : json_incref(r))) {
+                rc = EXIT_DATA;
+                break;
+            }
+        }
+        for (size_t k = 0; k < o.ncols; k++)
+            free(o.cols[k]);
+        free(o.cols);
+    } else {
+        print_doc(d->name, doc);
+    }
+    json_decref(doc);
+    app_release(&a);
+    return rc;
+}
+
+/* An integer option within [lo, hi]; 0 when absent. -1 when bad. */
+static int int_opt(const char *name, const char *v, int lo, int hi)
+{
+    if (!v)
+        return 0;
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*end || x < lo || x > hi) {
+        fprintf(stderr, "error: --%s: an integer from %d to %d\n", name, lo, hi);
+        return -1;
+    }
+    return (int)x;
+}
+
 /* ------------------------------------------------------------- the command */
 
 int cmd_score(int argc, char **argv)
 {
     const char *db = cli_default_db(), *as_of_s = NULL, *filter = NULL;
+    const char *months = NULL, *k = NULL, *horizon = NULL, *limit = NULL;
+    struct kpi_query kq = {.as_of = INT32_MIN, .progress = cli_progress};
     int json = 0, csv = 0;
     const char *pos[1];
     int np = 0;
-    const struct optdef defs[] = {
-        {"db", &db},           {"as-of", &as_of_s},   {"segment", &filter}, {"class", &filter},
-        {"quadrant", &filter}, {"json", NULL, &json}, {"csv", NULL, &csv},  {NULL}};
+    const struct optdef defs[] = {{"db", &db},
+                                  {"as-of", &as_of_s},
+                                  {"segment", &filter},
+                                  {"class", &filter},
+                                  {"quadrant", &filter},
+                                  {"months", &months},
+                                  {"channel", &kq.channel},
+                                  {"country", &kq.country},
+                                  {"region", &kq.region},
+                                  {"level", &kq.level},
+                                  {"k", &k},
+                                  {"horizon", &horizon},
+                                  {"limit", &limit},
+                                  {"json", NULL, &json},
+                                  {"csv", NULL, &csv},
+                                  {NULL}};
     int rc = cli_parse("score", argc, argv, defs, pos, 1, &np);
     if (rc)
         return rc;
+    const struct doc *d = docs;
+    while (np == 1 && d->name && strcmp(d->name, pos[0]))
+        d++;
+    if (np == 1 && d->name && !(json && csv)) {
+        kq.segment = filter;
+        if ((kq.months = int_opt("months", months, 1, 120)) < 0 ||
+            (kq.k = int_opt("k", k, 2, 20)) < 0 ||
+            (kq.horizon_days = int_opt("horizon", horizon, 30, 730)) < 0 ||
+            (kq.limit = int_opt("limit", limit, 1, 10000000)) < 0)
+            return EXIT_USAGE;
+        if (as_of_s && date_parse(as_of_s, &kq.as_of)) {
+            fprintf(stderr, "error: --as-of: not a date (YYYY-MM-DD)\n");
+            return EXIT_USAGE;
+        }
+        return run_doc(d, &kq, db, json, csv);
+    }
     const struct model *m = models;
     while (np == 1 && m->name && strcmp(m->name, pos[0]))
         m++;
