@@ -765,7 +765,9 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
                        "sssIi", o->source_kind, o->path, o->source_terms, exp, time_now());
         ru.source_id = 1;
     }
-    long since = 0;
+    long since = 0, total_lines = 0;
+    for (size_t i = 0; o->data && i < o->data_len; i++)
+        total_lines += o->data[i] == '\n';
     while (!rc && (ru.cur = NULL, n = csv_next(rd, &rec)) != 0) {
         if (n < 0 && n != CSV_ERAGGED) {
             const struct csv_error *ce = csv_error(rd);
@@ -784,12 +786,14 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
             import_order_row(&ru, &m, &rec, &p);
         else
             import_row(&ru, kind, &m, &rec);
-        if (o->progress && ++since >= 50000) {
-            /* the row count is unknown ahead (gzip): report rows, not a fraction */
+        if (o->progress && ++since >= (o->data ? 2000 : 50000)) {
+            /* a file's row count is unknown ahead (gzip): rows, not a fraction;
+             * text in memory has its lines counted */
             char stage[64];
             since = 0;
             snprintf(stage, sizeof(stage), "%s: %ld rows", o->kind, ru.rows);
-            o->progress(stage, -1, o->progress_arg);
+            o->progress(stage, total_lines ? (double)ru.rows / (double)total_lines : -1,
+                        o->progress_arg);
         }
     }
     ru.cur = NULL;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "app/app.h"
+#include "util/fields.h"
 
 #define IMPORT_MAX_MAPS 64
 #define IMPORT_MAX_PROBLEMS 1000 /* problems listed; more are counted */
@@ -40,5 +41,12 @@ struct import_opts {
  * ERR_INVALID when rows were rejected in all-or-nothing mode (nothing
  * written); the report is filled in both cases. */
 int import_run(struct ctx *c, const struct import_opts *o, json_t **report);
+
+/* Starts an import of the CSV text in body (the JSON of POST
+ * /api/v1/imports: kind, csv, map[], currency, dry_run, skip_bad, source,
+ * source_terms, source_expires) as a background job (app/jobs.h); *job_id
+ * gets its id. The job's result is the import report. */
+int import_start(struct ctx *c, const json_t *body, int64_t *job_id);
+extern const struct field import_fields[];
 
 #endif

@@ -11,6 +11,7 @@
 #include "app/sendq.h"
 #include "app/rules_engine.h"
 #include "app/users.h"
+#include "app/jobs.h"
 #include "cli/cli.h"
 #include "http/http.h"
 
@@ -73,6 +74,7 @@ static int serve(struct app *a, const char *bind, const char *port_s, const char
         rules_scheduler_stop();
     if (warming)
         pthread_join(warmer, NULL);
+    jobs_finish(); /* imports sent through the API finish before the exit */
     return rc ? cli_fail(&e) : EXIT_OK;
 }
 

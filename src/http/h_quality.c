@@ -6,6 +6,8 @@
 
 #include "app/duplicates.h"
 #include "app/export.h"
+#include "app/import.h"
+#include "app/jobs.h"
 #include "app/merge.h"
 #include "app/quality.h"
 #include "http/handlers.h"
@@ -55,6 +57,9 @@ static int h_duplicates_list(struct req *r, struct resp *w)
 static int h_duplicates_scan(struct req *r, struct resp *w)
 {
     struct dup_scan_opts o = {0};
+    int brc = req_body(r, scan_fields, 1);
+    if (brc)
+        return brc;
     json_t *t = json_object_get(r->body, "threshold");
     if (t) {
         o.threshold = json_number_value(t);
@@ -68,7 +73,10 @@ static int h_duplicates_scan(struct req *r, struct resp *w)
 
 static int h_duplicates_dismiss(struct req *r, struct resp *w)
 {
-    int rc = duplicates_dismiss(&r->c, json_integer_value(json_object_get(r->body, "a")),
+    int rc = req_body(r, dismiss_fields, 0);
+    if (rc)
+        return rc;
+    rc = duplicates_dismiss(&r->c, json_integer_value(json_object_get(r->body, "a")),
                                 json_integer_value(json_object_get(r->body, "b")));
     return rc ? rc : reply_json(w, 200, json_pack("{s:s}", "status", "dismissed"));
 }
@@ -90,6 +98,8 @@ static int h_customer_merge(struct req *r, struct resp *w)
     int64_t id;
     int rc = req_param_id(r, 0, &id);
     json_t *out = NULL;
+    if (!rc)
+        rc = req_body(r, merge_fields, 0);
     if (!rc)
         rc = customer_merge(&r->c, id, json_integer_value(json_object_get(r->body, "duplicate_id")),
                             json_object_get(r->body, "fields"), &out);
@@ -155,9 +165,12 @@ static int h_export(struct req *r, struct resp *w)
 
 static int h_vcard_import(struct req *r, struct resp *w)
 {
+    int rc = req_body(r, vcard_fields, 0);
+    if (rc)
+        return rc;
     const char *text = json_string_value(json_object_get(r->body, "vcard"));
     json_t *report = NULL;
-    int rc = vcard_import(&r->c, text, strlen(text),
+    rc = vcard_import(&r->c, text, strlen(text),
                           json_is_true(json_object_get(r->body, "skip_bad")),
                           json_is_true(json_object_get(r->body, "dry_run")), &report);
     if (rc && report) { /* all or nothing refused: a problem listing every card's error */
@@ -194,7 +207,40 @@ static int h_quality(struct req *r, struct resp *w)
     return rc ? rc : reply_json(w, 200, out);
 }
 
+static int h_imports_start(struct req *r, struct resp *w)
+{
+    int64_t id = 0;
+    int rc = req_body(r, import_fields, 0);
+    if (!rc)
+        rc = import_start(&r->c, r->body, &id);
+    if (rc)
+        return rc;
+    snprintf(w->location, sizeof(w->location), "/api/v1/jobs/%lld", (long long)id);
+    return reply_json(w, 202, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "state", "running",
+                                        "location", w->location));
+}
+
+static int h_jobs_get(struct req *r, struct resp *w)
+{
+    int64_t id;
+    int rc = req_param_id(r, 0, &id);
+    json_t *out = NULL;
+    /* a job is its starter's, or any admin's to look at */
+    int64_t owner = (r->c.actor.role & (ROLE_ADMIN | ROLE_SYSTEM)) ? 0 : r->c.actor.user_id;
+    if (!rc)
+        rc = job_get(id, owner, &out, &r->c.err);
+    return rc ? rc : reply_json(w, 200, out);
+}
+
 const struct route quality_routes[] = {
+    {"POST", "/api/v1/imports", h_imports_start, DATA, "import",
+     "Import CSV text (customers, orders, products, interactions) as a background job: 202 with "
+     "the job's location; its progress and report at GET /api/v1/jobs/{id}",
+     import_fields},
+    {"GET", "/api/v1/jobs/{id}", h_jobs_get, STAFF, "import",
+     "A background job: state (running, done, failed), stage, progress 0..1, result (the import "
+     "report)",
+     NULL},
     {"GET", "/api/v1/duplicates", h_duplicates_list, STAFF, "duplicates",
      "Duplicate candidate pairs found by the last scan, best score first, with both "
      "customers and the reasons (status open|dismissed|merged, limit, cursor)",

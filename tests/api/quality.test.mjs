@@ -236,3 +236,34 @@ test('import: rejected rows go to a file with their reasons; products, interacti
   assert.equal(tl.length, 2);
   assert.ok(tl.some((e) => e.at.startsWith('2026-06-02')));
 });
+
+test('imports through the API run as jobs with progress and a report', async () => {
+  let csv = 'Prénom,Nom,Courriel,Ville,Code postal,Pays\n';
+  for (let i = 0; i < 5000; i++) csv += `Prénom${i},Nom${i},api.import.${i}@example.fr,Nantes,44000,France\n`;
+  const start = await srv.req('POST', '/api/v1/imports', { kind: 'customers', csv, skip_bad: true });
+  assert.equal(start.status, 202, JSON.stringify(start.json));
+  assert.equal(start.headers.get('location'), `/api/v1/jobs/${start.json.id}`);
+  let job;
+  for (let i = 0; i < 600; i++) {
+    job = (await srv.req('GET', `/api/v1/jobs/${start.json.id}`)).json;
+    assert.ok(job.progress >= 0 && job.progress <= 1);
+    if (job.state !== 'running') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(job.state, 'done', JSON.stringify(job));
+  assert.equal(job.result.created, 5000);
+  assert.equal(job.progress, 1);
+  const bad = await srv.req('POST', '/api/v1/imports', { kind: 'customers', csv: 'email\nnope\n' });
+  assert.equal(bad.status, 202);
+  for (let i = 0; i < 100; i++) {
+    job = (await srv.req('GET', `/api/v1/jobs/${bad.json.id}`)).json;
+    if (job.state !== 'running') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(job.state, 'failed');
+  assert.equal(job.result.rejected, 1);
+  assert.equal(job.result.problems[0].field, 'email');
+  assert.equal((await srv.req('POST', '/api/v1/imports', { kind: 'pets', csv: 'a\n1\n' })).status, 422);
+  assert.equal((await srv.req('POST', '/api/v1/imports', { kind: 'customers', csv: 'a\n', map: ['nope'] })).status, 422);
+  assert.equal((await srv.req('GET', '/api/v1/jobs/99999')).status, 404);
+});
