@@ -14,9 +14,10 @@ import { Pipeline } from './pages/Pipeline';
 import { Tasks } from './pages/Tasks';
 import { ServiceDesk } from './pages/ServiceDesk';
 import { Knowledge } from './pages/Knowledge';
+import { Segments } from './pages/Segments';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'imports' | 'settings';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings';
 
 export function App() {
   const { t } = useI18n();
@@ -88,6 +89,10 @@ export function App() {
       section = 'tasks';
       body = <Tasks />;
       break;
+    case 'segments':
+      section = 'segments';
+      body = <Segments />;
+      break;
     case 'service':
       section = 'service';
       body = <ServiceDesk route={route} />;
@@ -132,6 +137,8 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.knowledge');
     case 'marketing':
       return t('nav.marketing');
+    case 'segments':
+      return t('nav.segments');
     case 'imports':
       return t('nav.imports');
     case 'settings':
