@@ -190,7 +190,7 @@ static int check_trigger(struct ctx *c, const json_t *t, const struct event_type
             rc = only_keys(c, cnt, "at_least|within_days|within_hours|same", cb);
             long d = 0, h = 0;
             if (!rc)
-                rc = int_member(c, cnt, "at_least", 2, 10000, 1, cb, &v);
+                rc = int_member(c, cnt, "at_least", 2, 1000, 1, cb, &v);
             if (!rc)
                 rc = int_member(c, cnt, "within_days", 1, 3650, 0, cb, &d);
             if (!rc)

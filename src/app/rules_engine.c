@@ -407,31 +407,96 @@ static int start_run(struct ctx *c, const struct crule *r, int64_t cid, const ch
 
 /* ------------------------------------------------------------------ events */
 
-/* Events of the trigger's type for this customer within the count window
- * (up to this one), with the same value of count.same. */
-static int count_matches(struct ctx *c, const struct crule *r, const struct event *ev, int64_t *n)
+/* Adds this event to the rule's count for the customer (and the value of
+ * count.same) and says how many of the kept times fall in the window: the
+ * last at_least times are kept in rule_counts, one primary-key row, so the
+ * cost does not grow with the customer's history. Counting starts when the
+ * rule sees events (it is switched on). */
+static int count_event(struct ctx *c, const struct crule *r, const struct event *ev, int64_t *n)
 {
     *n = 0;
-    const json_t *want = r->count_same ? json_object_get(ev->data, r->count_same) : NULL;
-    if (r->count_same && !want)
-        return 0;
+    char value[256] = "";
+    if (r->count_same) {
+        const json_t *v = json_object_get(ev->data, r->count_same);
+        if (json_is_string(v))
+            snprintf(value, sizeof(value), "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(value, sizeof(value), "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            snprintf(value, sizeof(value), "%.17g", json_real_value(v));
+        else if (json_is_boolean(v))
+            snprintf(value, sizeof(value), "%s", json_is_true(v) ? "true" : "false");
+        else
+            return 0; /* no value: nothing to count the same */
+    }
+    int64_t cap = r->count_n, from = ev->at - r->count_secs;
+    int64_t *t = malloc((size_t)(cap + 1) * sizeof(*t));
+    if (!t)
+        return fail(c, ERR_INTERNAL, "", "out of memory");
+    int64_t k = 0;
     struct stmt *s = NULL;
     int rc = store_query(c->st, &s, &c->err,
-                         "SELECT data FROM events WHERE customer_id = ? AND type = ? AND at > ? "
-                         "AND id <= ? ORDER BY id DESC LIMIT 10000",
-                         "isii", ev->customer_id, ev->type, ev->at - r->count_secs, ev->id);
-    while (s && (rc = stmt_step(s, &c->err)) == 1) {
-        if (!want) {
-            (*n)++;
-            continue;
+                         "SELECT times FROM rule_counts WHERE rule_id = ? AND customer_id = ? AND "
+                         "value = ?",
+                         "iis", r->id, ev->customer_id, value);
+    if (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+        const char *p = stmt_text(s, 0);
+        while (p && *p) {
+            char *end = NULL;
+            long long x = strtoll(p, &end, 10);
+            if (end == p)
+                break;
+            if (x > from && k < cap)
+                t[k++] = x;
+            p = *end == ',' ? end + 1 : end;
         }
-        json_t *d = json_loads(stmt_text(s, 0), 0, NULL);
-        if (d && same_value(json_object_get(d, r->count_same), want))
-            (*n)++;
-        json_decref(d);
     }
     stmt_done(s);
-    return rc < 0 ? rc : 0;
+    if (rc > 0)
+        rc = 0;
+    if (!rc) {
+        if (k == cap) { /* keep the last cap - 1, then this one */
+            memmove(t, t + 1, (size_t)(cap - 1) * sizeof(*t));
+            k--;
+        }
+        t[k++] = ev->at;
+        *n = k;
+        size_t len = (size_t)k * 21 + 1, off = 0;
+        char *buf = malloc(len);
+        if (!buf)
+            rc = fail(c, ERR_INTERNAL, "", "out of memory");
+        for (int64_t i = 0; buf && i < k; i++)
+            off += (size_t)snprintf(buf + off, len - off, "%s%lld", i ? "," : "", (long long)t[i]);
+        if (!rc)
+            rc = store_run(c->st, NULL, &c->err,
+                           "INSERT INTO rule_counts(rule_id, customer_id, value, times, last_at) "
+                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT(rule_id, customer_id, value) DO "
+                           "UPDATE SET times = excluded.times, last_at = excluded.last_at",
+                           "iissi", r->id, ev->customer_id, value, buf, ev->at);
+        free(buf);
+    }
+    free(t);
+    return rc;
+}
+
+/* Drops counts whose window has passed. */
+static int prune_counts(struct ctx *c)
+{
+    struct rset rs;
+    int rc = rset_load(c, 0, &rs);
+    int64_t now = time_now();
+    for (int i = 0; !rc && i < rs.n; i++)
+        if (rs.r[i].count_n)
+            rc = store_run(c->st, NULL, &c->err,
+                           "DELETE FROM rule_counts WHERE rule_id = ? AND last_at <= ?", "ii",
+                           rs.r[i].id, now - rs.r[i].count_secs);
+    if (!rc)
+        rc = store_run(c->st, NULL, &c->err,
+                       "DELETE FROM rule_counts WHERE rule_id NOT IN (SELECT id FROM rules WHERE "
+                       "enabled = 1)",
+                       "");
+    rset_free(&rs);
+    return rc;
 }
 
 struct consume_arg {
@@ -462,7 +527,7 @@ static int on_event(struct ctx *c, const struct event *ev, void *arg)
         }
         if (r->count_n) {
             int64_t n = 0;
-            rc = count_matches(c, r, ev, &n);
+            rc = count_event(c, r, ev, &n);
             if (rc || n < r->count_n)
                 continue;
         }
@@ -755,6 +820,8 @@ int rules_tick(struct ctx *c, int scheduled, struct rules_stats *st)
         rc = resume_waits(c, st);
     if (!rc && scheduled)
         rc = run_scheduled(c, st);
+    if (!rc && scheduled)
+        rc = prune_counts(c);
     if (!rc) /* runs started by waits and schedules may have emitted events */
         rc = rules_consume(c, 1000, st);
     int sent = 0, mailed = 0;
