@@ -9,6 +9,8 @@ import { Login } from './pages/Login';
 import { Dashboard } from './pages/Dashboard';
 import { Customers } from './pages/Customers';
 import { Customer360 } from './pages/Customer360';
+import { Audience } from './pages/Audience';
+import { PortalApp } from './portal/PortalApp';
 import { ComingSoon } from './pages/ComingSoon';
 import { Pipeline } from './pages/Pipeline';
 import { Tasks } from './pages/Tasks';
@@ -17,7 +19,7 @@ import { Knowledge } from './pages/Knowledge';
 import { Segments } from './pages/Segments';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience';
 
 export function App() {
   const { t } = useI18n();
@@ -56,6 +58,8 @@ export function App() {
     document.title = session ? `${titleFor(page, t)} · relatio` : `${t('auth.signIn')} · relatio`;
   }, [route.path, session, t]);
 
+  // the customer portal is its own realm: no staff session involved
+  if (route.parts[0] === 'portal') return <PortalApp route={route} />;
   if (bootError) {
     return (
       <main class="boot">
@@ -101,6 +105,10 @@ export function App() {
       section = 'knowledge';
       body = <Knowledge route={route} />;
       break;
+    case 'audience':
+      section = 'audience';
+      body = <Audience />;
+      break;
     case 'marketing':
     case 'imports':
     case 'settings':
@@ -133,6 +141,8 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.tasks');
     case 'service':
       return t('nav.service');
+    case 'audience':
+      return t('nav.audience');
     case 'knowledge':
       return t('nav.knowledge');
     case 'marketing':

@@ -13,6 +13,7 @@ const NAV: { id: Section; key: Key; icon: string }[] = [
   { id: 'service', key: 'nav.service', icon: '☎' },
   { id: 'knowledge', key: 'nav.knowledge', icon: '?' },
   { id: 'marketing', key: 'nav.marketing', icon: '✉' },
+  { id: 'audience', key: 'nav.audience', icon: '◔' },
   { id: 'segments', key: 'nav.segments', icon: '◎' },
   { id: 'imports', key: 'nav.imports', icon: '⇪' },
   { id: 'settings', key: 'nav.settings', icon: '⚙' },
