@@ -28,8 +28,9 @@ static int64_t between(uint64_t *s, int64_t lo, int64_t hi)
 }
 
 static const char *const titles[] = {
-    "Renouvellement contrat annuel", "Équipement nouveau magasin", "Coffrets fin d'année",
-    "Formation des conseillères",    "Programme fidélité entreprise", "Commande groupée CE",
+    "Renouvellement contrat annuel", "Équipement nouveau magasin",
+    "Coffrets fin d'année",          "Formation des conseillères",
+    "Programme fidélité entreprise", "Commande groupée CE",
     "Extension gamme soin",          "Partenariat salon",
 };
 static const char *const sources[] = {"web", "referral", "trade show", "phone", "campaign"};
@@ -75,24 +76,34 @@ int sales_demo_seed(struct ctx *c, uint64_t seed)
     int rc = store_begin(c->st, &c->err);
     if (rc)
         return rc;
-    rc = store_int(c->st, &b2b, &c->err,
-                   "INSERT INTO pipelines(name, currency, created_at, updated_at) VALUES "
-                   "('Entreprises (B2B)', 'EUR', ?1, ?1) ON CONFLICT(name) DO UPDATE SET "
-                   "updated_at = ?1 RETURNING id",
+    /* the migration dated the default pipeline by the wall clock: the demo's
+     * data follows its own clock (RELATIO_NOW), so that a seed gives the
+     * same database */
+    rc = store_run(c->st, NULL, &c->err,
+                   "UPDATE pipelines SET created_at = ?1, updated_at = ?1 WHERE is_default = 1",
                    "i", now);
+    if (!rc)
+        rc = store_int(c->st, &b2b, &c->err,
+                       "INSERT INTO pipelines(name, currency, created_at, updated_at) VALUES "
+                       "('Entreprises (B2B)', 'EUR', ?1, ?1) ON CONFLICT(name) DO UPDATE SET "
+                       "updated_at = ?1 RETURNING id",
+                       "i", now);
     static const struct {
         const char *name;
         int prob;
         const char *kind;
-    } b2b_stages[] = {{"Découverte", 10, "open"}, {"Proposition", 40, "open"},
-                      {"Négociation", 70, "open"}, {"Signé", 100, "won"},
+    } b2b_stages[] = {{"Découverte", 10, "open"},
+                      {"Proposition", 40, "open"},
+                      {"Négociation", 70, "open"},
+                      {"Signé", 100, "won"},
                       {"Perdu", 0, "lost"}};
     for (int i = 0; !rc && i < 5; i++)
-        rc = store_run(c->st, NULL, &c->err,
-                       "INSERT INTO pipeline_stages(pipeline_id, position, name, probability, kind) "
-                       "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                       "iisis", b2b, (int64_t)i + 1, b2b_stages[i].name, (int64_t)b2b_stages[i].prob,
-                       b2b_stages[i].kind);
+        rc =
+            store_run(c->st, NULL, &c->err,
+                      "INSERT INTO pipeline_stages(pipeline_id, position, name, probability, kind) "
+                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                      "iisis", b2b, (int64_t)i + 1, b2b_stages[i].name, (int64_t)b2b_stages[i].prob,
+                      b2b_stages[i].kind);
     /* organisations go to the B2B pipeline, persons to the default one */
     struct stmt *st = NULL;
     int64_t ids[400];
@@ -153,15 +164,13 @@ int sales_demo_seed(struct ctx *c, uint64_t seed)
                            "INSERT INTO deal_stage_history(deal_id, customer_id, at, "
                            "from_stage_id, to_stage_id, amount_minor, probability) VALUES (?, ?, "
                            "?, NULL, ?, ?, ?)",
-                           "iiiiii", did, cid, created, open[p][0], amount,
-                           (int64_t)probs[p][0]);
+                           "iiiiii", did, cid, created, open[p][0], amount, (int64_t)probs[p][0]);
         if (!rc && stage != open[p][0])
             rc = store_run(c->st, NULL, &c->err,
                            "INSERT INTO deal_stage_history(deal_id, customer_id, at, "
                            "from_stage_id, to_stage_id, amount_minor, probability, reason) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           "iiiiiiis", did, cid, stage_at, open[p][0], stage, amount, prob,
-                           reason);
+                           "iiiiiiis", did, cid, stage_at, open[p][0], stage, amount, prob, reason);
         /* a follow-up task for open deals, a done one for some others */
         if (!rc && (!strcmp(status, "open") || roll % 3 == 0)) {
             int64_t due = now + between(&s, -10, 20) * DAY + between(&s, 8, 17) * 3600;
