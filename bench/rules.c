@@ -78,18 +78,18 @@ static int load(struct ctx *c, long nev, long ncust)
                            : k < 975 ? "purchase"
                            : k < 990 ? "interaction.logged"
                                      : "order.placed";
-        json_t *d = !strcmp(type, "search")
-                        ? json_pack("{s:s,s:s,s:s}", "site", "bench", "query", "voyage gabon",
-                                    "source", k % 2 ? "referrer" : "site")
-                    : !strcmp(type, "interaction.logged")
-                        ? json_pack("{s:s,s:s,s:s}", "channel", k % 3 ? "web" : "store",
-                                    "direction", "inbound", "kind", "note")
-                    : !strcmp(type, "order.placed")
-                        ? json_pack("{s:i,s:i,s:s}", "order_id", (int)i, "total_minor", 1999,
-                                    "currency", "EUR")
-                        : json_pack("{s:s,s:s,s:I,s:s,s:s}", "site", "bench", "visitor", "v",
-                                    "session_id", (json_int_t)(i / 20), "path", path, "product",
-                                    "SKU-1");
+        json_t *d =
+            !strcmp(type, "search")
+                ? json_pack("{s:s,s:s,s:s}", "site", "bench", "query", "voyage gabon", "source",
+                            k % 2 ? "referrer" : "site")
+            : !strcmp(type, "interaction.logged")
+                ? json_pack("{s:s,s:s,s:s}", "channel", k % 3 ? "web" : "store", "direction",
+                            "inbound", "kind", "note")
+            : !strcmp(type, "order.placed")
+                ? json_pack("{s:i,s:i,s:s}", "order_id", (int)i, "total_minor", 1999, "currency",
+                            "EUR")
+                : json_pack("{s:s,s:s,s:I,s:s,s:s}", "site", "bench", "visitor", "v", "session_id",
+                            (json_int_t)(i / 20), "path", path, "product", "SKU-1");
         rc = event_emit(c, type, cid, "bench", 0, d, NULL);
         json_decref(d);
         if (!rc && (i % 10000 == 9999 || i == nev - 1))

@@ -197,12 +197,11 @@ static const struct field webhook_params[] = {
 static int run_webhook(struct ctx *c, const struct action_env *env, const json_t *step,
                        char **detail)
 {
-    json_t *body = json_pack("{s:I,s:s?,s:I,s:I,s:O}", "rule_id", (json_int_t)env->rule_id, "rule",
-                             env->rule_name, "customer_id", (json_int_t)env->customer_id, "run_id",
-                             (json_int_t)env->run_id, "event",
-                             json_object_get(env->context, "event")
-                                 ? json_object_get(env->context, "event")
-                                 : json_null());
+    json_t *body = json_pack(
+        "{s:I,s:s?,s:I,s:I,s:O}", "rule_id", (json_int_t)env->rule_id, "rule", env->rule_name,
+        "customer_id", (json_int_t)env->customer_id, "run_id", (json_int_t)env->run_id, "event",
+        json_object_get(env->context, "event") ? json_object_get(env->context, "event")
+                                               : json_null());
     json_t *extra = json_object_get(step, "payload");
     if (json_is_object(extra))
         json_object_update(body, extra);
@@ -211,8 +210,8 @@ static int run_webhook(struct ctx *c, const struct action_env *env, const json_t
     if (!s)
         return fail(c, ERR_INTERNAL, "", "out of memory");
     int64_t id = 0;
-    int rc = webhook_enqueue(c, env->rule_id, env->run_id, env->customer_id, jstr(step, "url"), s,
-                             &id);
+    int rc =
+        webhook_enqueue(c, env->rule_id, env->run_id, env->customer_id, jstr(step, "url"), s, &id);
     free(s);
     if (!rc) {
         char d[64];
@@ -244,10 +243,10 @@ static int run_task(struct ctx *c, const struct action_env *env, const json_t *s
     json_t *due = json_object_get(step, "due_in_hours");
     char ts[TIME_BUF];
     time_format(time_now() + (due ? json_integer_value(due) : 24) * 3600, ts, sizeof(ts));
-    json_t *in = json_pack("{s:s,s:s,s:s?,s:I,s:s}", "kind",
-                           jstr(step, "kind") ? jstr(step, "kind") : "call", "title",
-                           title ? title : "", "notes", notes, "customer_id",
-                           (json_int_t)env->customer_id, "due_at", ts);
+    json_t *in =
+        json_pack("{s:s,s:s,s:s?,s:I,s:s}", "kind",
+                  jstr(step, "kind") ? jstr(step, "kind") : "call", "title", title ? title : "",
+                  "notes", notes, "customer_id", (json_int_t)env->customer_id, "due_at", ts);
     const char *assign = jstr(step, "assign"), *team = jstr(step, "team");
     int rc = 0;
     if (assign && !strcmp(assign, "owner")) {
@@ -411,8 +410,7 @@ const struct action_def action_defs[] = {
     {"flag", flag_params, "customer.flagged", run_flag,
      "sets a flag such as at_risk on the customer, with its reason"},
     {"unflag", flag_params, NULL, run_flag, "clears a flag"},
-    {"tag", tag_params, "customer.tagged", run_tag,
-     "adds a tag (list membership) to the customer"},
+    {"tag", tag_params, "customer.tagged", run_tag, "adds a tag (list membership) to the customer"},
     {"webhook", webhook_params, NULL, run_webhook,
      "POSTs the run as JSON to a URL, signed with the rule's secret, retried with back-off"},
     {"email", email_params, NULL, run_email,

@@ -53,12 +53,9 @@ int rule_mail_send_due(struct ctx *c, int max, int *sent)
                          "WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?",
                          "ii", now, (int64_t)max);
     while (s && n < max && (rc = stmt_step(s, &c->err)) == 1) {
-        m[n] = (struct msg){stmt_int(s, 0),
-                            stmt_int(s, 1),
-                            stmt_int(s, 2),
-                            strdup(stmt_text(s, 3)),
-                            strdup(stmt_text(s, 4)),
-                            strdup(stmt_text(s, 5))};
+        m[n] =
+            (struct msg){stmt_int(s, 0),          stmt_int(s, 1),          stmt_int(s, 2),
+                         strdup(stmt_text(s, 3)), strdup(stmt_text(s, 4)), strdup(stmt_text(s, 5))};
         n++;
     }
     stmt_done(s);
@@ -76,12 +73,12 @@ int rule_mail_send_due(struct ctx *c, int max, int *sent)
                        "iii", now + 600, m[i].id, m[i].next_at);
         if (rc || !ch)
             continue;
-        struct mail_msg mm = {.from = from, .to = m[i].to, .subject = m[i].subject,
-                              .text = m[i].body};
+        struct mail_msg mm = {
+            .from = from, .to = m[i].to, .subject = m[i].subject, .text = m[i].body};
         struct err e = {0};
         int src = smtp_send(&cfg, &mm, &e);
         int64_t attempts = m[i].attempts + 1;
-        const char *st = !src                                                     ? "sent"
+        const char *st = !src                                                       ? "sent"
                          : src == ERR_INVALID || attempts >= RULE_MAIL_MAX_ATTEMPTS ? "failed"
                                                                                     : "pending";
         rc = store_run(c->st, NULL, &c->err,

@@ -363,10 +363,9 @@ static int check_steps(struct ctx *c, const json_t *steps)
             char known[256] = "";
             size_t n = 0;
             for (const struct action_def *d = action_defs; d->name; d++)
-                n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", n ? "|" : "",
-                                      d->name);
-            return fail(c, ERR_INVALID, p, "unknown action '%s' (available: %s)",
-                        name ? name : "", known);
+                n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", n ? "|" : "", d->name);
+            return fail(c, ERR_INVALID, p, "unknown action '%s' (available: %s)", name ? name : "",
+                        known);
         }
         struct err e = {0};
         if (fields_check(a->params, st, FIELDS_CREATE, &e)) {
@@ -509,7 +508,7 @@ int rule_validate(struct ctx *c, const json_t *def, int64_t self_id, int enabled
 /* ---------------------------------------------------------------------- CRUD */
 
 #define RULE_COLS                                                                                  \
-    "r.id, r.template, r.name, r.description, r.enabled, r.definition, r.trigger_event, "         \
+    "r.id, r.template, r.name, r.description, r.enabled, r.definition, r.trigger_event, "          \
     "r.version, r.created_at, r.updated_at, r.webhook_secret, (SELECT COUNT(*) FROM rule_runs u "  \
     "WHERE u.rule_id = r.id), (SELECT COUNT(*) FROM rule_firings f WHERE f.rule_id = r.id), "      \
     "(SELECT MAX(at) FROM rule_firings f WHERE f.rule_id = r.id)"

@@ -150,17 +150,18 @@ static int customer_facts(struct ctx *c, int64_t id, json_t **out)
     rc = stmt_step(s, &c->err);
     if (rc != 1) {
         stmt_done(s);
-        return rc < 0 ? rc : fail(c, ERR_NOTFOUND, "customer_id", "no customer %lld", (long long)id);
+        return rc < 0 ? rc
+                      : fail(c, ERR_NOTFOUND, "customer_id", "no customer %lld", (long long)id);
     }
     int64_t orders = stmt_int(s, 1), nk = stmt_int(s, 8), nkc = stmt_int(s, 9);
-    const char *life = customer_lifecycle(
-        &c->app->cfg, time_now(), orders, stmt_isnull(s, 3) ? 0 : stmt_int(s, 3),
-        stmt_isnull(s, 4) ? 0 : stmt_int(s, 4), nk > 0 && nk == nkc);
-    json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:s?,s:s?,s:o}", "kind", stmt_text(s, 0), "lifecycle",
-                          life, "orders_count", (json_int_t)orders, "revenue_minor",
-                          (json_int_t)stmt_int(s, 2), "email", stmt_text(s, 5), "team",
-                          stmt_text(s, 6), "owner_id",
-                          stmt_isnull(s, 7) ? json_null() : json_integer(stmt_int(s, 7)));
+    const char *life =
+        customer_lifecycle(&c->app->cfg, time_now(), orders, stmt_isnull(s, 3) ? 0 : stmt_int(s, 3),
+                           stmt_isnull(s, 4) ? 0 : stmt_int(s, 4), nk > 0 && nk == nkc);
+    json_t *o =
+        json_pack("{s:s,s:s,s:I,s:I,s:s?,s:s?,s:o}", "kind", stmt_text(s, 0), "lifecycle", life,
+                  "orders_count", (json_int_t)orders, "revenue_minor", (json_int_t)stmt_int(s, 2),
+                  "email", stmt_text(s, 5), "team", stmt_text(s, 6), "owner_id",
+                  stmt_isnull(s, 7) ? json_null() : json_integer(stmt_int(s, 7)));
     stmt_done(s);
     static const struct {
         const char *key, *sql;
@@ -533,9 +534,9 @@ static int on_event(struct ctx *c, const struct event *ev, void *arg)
         }
         if (!context) {
             char ts[TIME_BUF];
-            context = json_pack("{s:{s:I,s:s,s:s,s:O}}", "event", "id", (json_int_t)ev->id, "type",
-                                ev->type, "at", time_format(ev->at, ts, sizeof(ts)), "data",
-                                ev->data);
+            context =
+                json_pack("{s:{s:I,s:s,s:s,s:O}}", "event", "id", (json_int_t)ev->id, "type",
+                          ev->type, "at", time_format(ev->at, ts, sizeof(ts)), "data", ev->data);
         }
         char key[32];
         snprintf(key, sizeof(key), "e%lld", (long long)ev->id);
@@ -599,14 +600,10 @@ static int resume_waits(struct ctx *c, struct rules_stats *st)
                      "u.due_at, u.id LIMIT 256",
                      "i", now);
     while (s && n < 256 && (rc = stmt_step(s, &c->err)) == 1) {
-        d[n] = (struct due){stmt_int(s, 0),
-                            stmt_int(s, 1),
-                            stmt_int(s, 2),
-                            stmt_isnull(s, 3) ? 0 : stmt_int(s, 3),
-                            stmt_int(s, 4),
-                            (int)stmt_int(s, 5),
-                            (int)stmt_int(s, 6),
-                            strdup(stmt_text(s, 7))};
+        d[n] = (struct due){stmt_int(s, 0),      stmt_int(s, 1),
+                            stmt_int(s, 2),      stmt_isnull(s, 3) ? 0 : stmt_int(s, 3),
+                            stmt_int(s, 4),      (int)stmt_int(s, 5),
+                            (int)stmt_int(s, 6), strdup(stmt_text(s, 7))};
         n++;
     }
     stmt_done(s);
@@ -745,8 +742,8 @@ static int run_absence(struct ctx *c, const struct crule *r, struct rules_stats 
 /* Customers of the audience (lifecycle thresholds of the settings). */
 static int run_schedule(struct ctx *c, const struct crule *r, struct rules_stats *st)
 {
-    const char *aud = json_string_value(json_object_get(json_object_get(r->def, "trigger"),
-                                                        "audience"));
+    const char *aud =
+        json_string_value(json_object_get(json_object_get(r->def, "trigger"), "audience"));
     int64_t now = time_now(), day = 86400;
     int64_t inactive = now - (int64_t)c->app->cfg.inactive_after_days * day;
     int64_t lost = now - (int64_t)c->app->cfg.lost_after_days * day;
@@ -839,15 +836,15 @@ int rules_tick(struct ctx *c, int scheduled, struct rules_stats *st)
 json_t *rules_stats_json(const struct rules_stats *st)
 {
     return json_pack("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:i}", "events", st->events, "runs",
-                     st->runs, "actions", st->actions, "failed", st->failed, "resumed",
-                     st->resumed, "stopped", st->stopped, "cut", st->cut, "deliveries",
-                     st->deliveries, "emails", st->emails);
+                     st->runs, "actions", st->actions, "failed", st->failed, "resumed", st->resumed,
+                     "stopped", st->stopped, "cut", st->cut, "deliveries", st->deliveries, "emails",
+                     st->emails);
 }
 
 /* ---------------------------------------------------------------- firings */
 
-int rules_firings(struct ctx *c, int64_t rule_id, int64_t customer_id, int64_t before_id,
-                  int limit, json_t **out)
+int rules_firings(struct ctx *c, int64_t rule_id, int64_t customer_id, int64_t before_id, int limit,
+                  json_t **out)
 {
     if (limit <= 0)
         limit = 50;
@@ -860,8 +857,8 @@ int rules_firings(struct ctx *c, int64_t rule_id, int64_t customer_id, int64_t b
         "f.detail, f.at, u.status, u.due_at, u.window_key FROM rule_firings f JOIN rules r ON "
         "r.id = f.rule_id JOIN rule_runs u ON u.id = f.run_id WHERE (? = 0 OR f.rule_id = ?) AND "
         "(? = 0 OR f.customer_id = ?) AND f.id < ? ORDER BY f.id DESC LIMIT ?",
-        "iiiiii", rule_id, rule_id, customer_id, customer_id,
-        before_id > 0 ? before_id : INT64_MAX, (int64_t)limit + 1);
+        "iiiiii", rule_id, rule_id, customer_id, customer_id, before_id > 0 ? before_id : INT64_MAX,
+        (int64_t)limit + 1);
     if (rc)
         return rc;
     json_t *items = json_array();

@@ -35,8 +35,8 @@ int rules_tick(struct ctx *c, int scheduled, struct rules_stats *st);
 
 /* The firing log: actions of runs, newest first; rule_id / customer_id 0
  * for all. {"items":[…],"next_cursor":…}. */
-int rules_firings(struct ctx *c, int64_t rule_id, int64_t customer_id, int64_t before_id,
-                  int limit, json_t **out);
+int rules_firings(struct ctx *c, int64_t rule_id, int64_t customer_id, int64_t before_id, int limit,
+                  json_t **out);
 
 /* The server's background scheduler: a thread ticking every interval_ms
  * (scheduled triggers every minute) until rules_scheduler_stop. */

@@ -186,11 +186,11 @@ int webhook_list(struct ctx *c, int64_t rule_id, int64_t before_id, int limit, j
             "{s:I,s:I,s:o,s:o,s:s,s:s,s:I,s:o,s:s?,s:s,s:s,s:s?}", "id", (json_int_t)last,
             "rule_id", (json_int_t)stmt_int(s, 1), "run_id",
             stmt_isnull(s, 2) ? json_null() : json_integer(stmt_int(s, 2)), "customer_id",
-            stmt_isnull(s, 3) ? json_null() : json_integer(stmt_int(s, 3)), "url",
-            stmt_text(s, 4), "status", stmt_text(s, 5), "attempts", (json_int_t)stmt_int(s, 6),
-            "last_status", stmt_isnull(s, 7) ? json_null() : json_integer(stmt_int(s, 7)),
-            "last_error", stmt_text(s, 8), "next_at", time_format(stmt_int(s, 9), t1, sizeof(t1)),
-            "created_at", time_format(stmt_int(s, 10), t2, sizeof(t2)), "delivered_at",
+            stmt_isnull(s, 3) ? json_null() : json_integer(stmt_int(s, 3)), "url", stmt_text(s, 4),
+            "status", stmt_text(s, 5), "attempts", (json_int_t)stmt_int(s, 6), "last_status",
+            stmt_isnull(s, 7) ? json_null() : json_integer(stmt_int(s, 7)), "last_error",
+            stmt_text(s, 8), "next_at", time_format(stmt_int(s, 9), t1, sizeof(t1)), "created_at",
+            time_format(stmt_int(s, 10), t2, sizeof(t2)), "delivered_at",
             stmt_isnull(s, 11) ? NULL : time_format(stmt_int(s, 11), t3, sizeof(t3)));
         json_t *b = json_loads(stmt_text(s, 12), 0, NULL);
         json_object_set_new(o, "body", b ? b : json_null());

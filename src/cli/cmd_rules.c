@@ -25,8 +25,9 @@ int cmd_rules(int argc, char **argv)
 {
     const char *db = cli_default_db(), *rule = NULL, *customer = NULL, *limit = NULL;
     int json = 0;
-    const struct optdef defs[] = {{"db", &db},       {"json", NULL, &json}, {"rule", &rule},
-                                  {"customer", &customer}, {"limit", &limit}, {NULL}};
+    const struct optdef defs[] = {{"db", &db},       {"json", NULL, &json},
+                                  {"rule", &rule},   {"customer", &customer},
+                                  {"limit", &limit}, {NULL}};
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     int rc = cli_parse("rules", argc, argv, defs, pos, 2, &npos);
