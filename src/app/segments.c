@@ -5,11 +5,13 @@
  */
 #include "app/segments.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analytics/segexpr.h"
 #include "app/analytics.h"
@@ -1362,10 +1364,17 @@ int segments_refresh(struct ctx *c, int force, int64_t *changed)
             free(ids);
             continue;
         }
+        /* a segment never evaluated (a targeting group fresh from the
+         * migration) is filled silently, like one just created */
+        int64_t evaluated = 0;
+        if (!rc)
+            rc = store_int(c->st, &evaluated, &c->err,
+                           "SELECT evaluated_at IS NOT NULL FROM segments WHERE id = ?", "i",
+                           sids[k]);
         if (!rc)
             rc = store_begin(c->st, &c->err);
         if (!rc) {
-            rc = apply_members(c, sids[k], name, ids, n, 1, &total);
+            rc = apply_members(c, sids[k], name, ids, n, (int)evaluated, &total);
             if (rc)
                 store_rollback(c->st);
             else
@@ -1376,6 +1385,70 @@ int segments_refresh(struct ctx *c, int force, int64_t *changed)
     if (changed)
         *changed = total;
     return rc;
+}
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int started, stop, interval_ms;
+    struct app *app;
+} sched = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static void *sched_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&sched.mu);
+    while (!sched.stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += sched.interval_ms / 1000;
+        until.tv_nsec += (long)(sched.interval_ms % 1000) * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        int timed_out = 0;
+        while (!sched.stop && !timed_out)
+            timed_out = pthread_cond_timedwait(&sched.cv, &sched.mu, &until) == ETIMEDOUT;
+        if (sched.stop)
+            break;
+        pthread_mutex_unlock(&sched.mu);
+        struct ctx c;
+        int64_t changed = 0;
+        if (ctx_init(&c, sched.app, NULL) == 0 && segments_refresh(&c, 0, &changed))
+            log_warn("segments refresh: %s", c.err.msg);
+        else if (changed)
+            log_info("segments: %lld entries and exits", (long long)changed);
+        pthread_mutex_lock(&sched.mu);
+    }
+    pthread_mutex_unlock(&sched.mu);
+    return NULL;
+}
+
+int segments_scheduler_start(struct app *a, int interval_ms)
+{
+    pthread_mutex_lock(&sched.mu);
+    int rc = 0;
+    if (!sched.started) {
+        sched.app = a;
+        sched.stop = 0;
+        sched.interval_ms = interval_ms > 0 ? interval_ms : 60000;
+        rc = pthread_create(&sched.th, NULL, sched_main, NULL);
+        sched.started = rc == 0;
+    }
+    pthread_mutex_unlock(&sched.mu);
+    return rc ? ERR_INTERNAL : 0;
+}
+
+void segments_scheduler_stop(void)
+{
+    pthread_mutex_lock(&sched.mu);
+    int started = sched.started;
+    sched.stop = 1;
+    pthread_cond_broadcast(&sched.cv);
+    pthread_mutex_unlock(&sched.mu);
+    if (started)
+        pthread_join(sched.th, NULL);
+    sched.started = 0;
 }
 
 int segment_fields_json(struct ctx *c, json_t **out)

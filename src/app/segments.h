@@ -81,6 +81,12 @@ int segment_list_members(struct ctx *c, int64_t id, const json_t *customer_ids, 
  */
 int segments_refresh(struct ctx *c, int force, int64_t *changed);
 
+/* A background thread that calls segments_refresh (force 0) every
+ * interval_ms, first after one interval, on its own connection: the periodic
+ * re-evaluation of a running server. Stop joins it. */
+int segments_scheduler_start(struct app *a, int interval_ms);
+void segments_scheduler_stop(void);
+
 /* The fields the language knows, with types and values, for the builder:
  * {"fields": [{"name", "type", "values"?, "doc"}]}. */
 int segment_fields_json(struct ctx *c, json_t **out);

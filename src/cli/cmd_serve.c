@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "app/analytics.h"
+#include "app/segments.h"
 #include "app/demo.h"
 #include "app/sendq.h"
 #include "app/rules_engine.h"
@@ -65,11 +66,14 @@ static int serve(struct app *a, const char *bind, const char *port_s, const char
     pthread_t warmer;
     int warming = pthread_create(&warmer, NULL, warm, a) == 0;
     int scheduling = rules_scheduler_start(a, 1000) == 0; /* rules: events, waits, schedules */
+    int segmenting = segments_scheduler_start(a, 60000) == 0; /* segment memberships */
     struct sendq_worker sender; /* delivers the campaign send queue in the background */
     if (sendq_start(&sender, a))
         fprintf(stderr, "relatio: the send queue worker did not start\n");
     int rc = http_serve(a, bind ? bind : "127.0.0.1", (int)port, root, (int)threads, &e);
     sendq_stop(&sender);
+    if (segmenting)
+        segments_scheduler_stop();
     if (scheduling)
         rules_scheduler_stop();
     if (warming)

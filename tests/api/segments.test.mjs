@@ -207,6 +207,9 @@ test('refresh keeps membership current and emits segment.entered / segment.left'
   const r = await srv.req('POST', '/api/v1/segments/refresh');
   ok(r);
   assert.ok(r.json.changed >= 1);
+  // the targeting groups, never evaluated before, were filled without events
+  assert.ok(sql("SELECT count(*) FROM segment_members m JOIN segments s ON s.id = m.segment_id WHERE s.group_key = 'inactive'") > 0);
+  assert.equal(sql('SELECT count(*) FROM events e JOIN segments s ON s.id = e.subject_id WHERE e.type = \'segment.entered\' AND s.group_key IS NOT NULL'), 0);
   assert.equal(sql(`SELECT count(*) FROM segment_members WHERE segment_id = ${seg.id} AND customer_id = ${newcomer}`), 1);
   assert.equal(sql(`SELECT count(*) FROM events WHERE type = 'segment.entered' AND customer_id = ${newcomer} AND subject_id = ${seg.id}`), 1);
   const tl = await srv.req('GET', `/api/v1/customers/${newcomer}/timeline?kind=segment`);
