@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "app/sales.h"
+#include "app/tickets.h"
 #include "store/store.h"
 #include "util/text.h"
 #include "util/timeu.h"
@@ -2577,6 +2578,8 @@ int demo_generate(struct ctx *c, const struct demo_opts *o,
     }
     if (!rc) /* pipelines, deals, tasks over the first customers */
         rc = sales_demo_seed(c, o->seed);
+    if (!rc) /* service desk: SLA, teams, KB articles, tickets */
+        rc = service_demo_seed(c);
     if (!rc)
         rc = rebuild_indexes(g);
     if (!rc) {

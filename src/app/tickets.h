@@ -88,4 +88,9 @@ int team_add_member(struct ctx *c, int64_t team_id, int64_t user_id, json_t **ou
  * escalation team) and emits sla.breached. *n gets the number of breaches. */
 int sla_sweep(struct ctx *c, int64_t *n);
 
+/* Demo data (service_demo.c): calendar, policies, teams, knowledge-base
+ * articles in fr/en, and a few tickets on the first customers. Does nothing
+ * when there are too few customers. */
+int service_demo_seed(struct ctx *c);
+
 #endif
