@@ -63,6 +63,8 @@ test('move a deal with the keyboard; closing as lost asks for a reason', { timeo
   await dialog.getByText('Say why the deal was lost.').waitFor();
   assert.equal((await dealNow(deals.lost.id)).status, 'open', 'nothing moved yet');
   await dialog.getByLabel('Reason').fill('went to a competitor');
+  // by keyboard: from the reason to the confirm button
+  await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await column('Lost').locator(`li[data-deal-id="${deals.lost.id}"]`).waitFor();
   const d = await dealNow(deals.lost.id);
