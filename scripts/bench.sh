@@ -79,3 +79,6 @@ bench/forecast.sh
 
 # segments: the evaluator over 1M synthetic customers, the service on a 100k demo
 bench/segments.sh
+
+# tracking ingestion: /t/collect batches and single events (its own database)
+bench/tracking.sh

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Tracking ingestion benchmark (not a test): a fresh database, one site,
+# wrk POSTing /t/collect batches of 100 events and single events from 20,000
+# anonymous visitors. Every acknowledged event is committed (WAL, synchronous
+# NORMAL: survives a crash of the process) before the 200 answer.
+#   BENCH_SECONDS  wrk duration per run (default 10)
+set -u
+cd "$(dirname "$0")/.."
+SECS=${BENCH_SECONDS:-10}
+OUT=bench/out; mkdir -p "$OUT"
+DB=$OUT/tracking.db
+BIN=${RELATIO_BIN:-build/rel/relatio}
+PORT=${BENCH_PORT:-18190}
+export RELATIO_LOG=warn
+rm -f "$DB" "$DB-wal" "$DB-shm"
+row() { printf '%-46s %s\n' "$1" "$2"; }
+echo "== tracking ingestion ($(nproc) cores, $(date -u +%F))"
+echo bench-pass-1 | $BIN user add --db "$DB" --email bench@relatio.bench --role admin --password-stdin >/dev/null || exit 1
+TOKEN=$($BIN token create bench@relatio.bench --db "$DB")
+$BIN serve --db "$DB" --port "$PORT" 2>"$OUT/tracking-serve.log" & spid=$!
+trap 'kill $spid 2>/dev/null' EXIT
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+KEY=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name":"bench","origins":["https://shop.example"]}' "http://127.0.0.1:$PORT/api/v1/tracking/sites" |
+  sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
+[ -n "$KEY" ] || { echo "no site key"; exit 1; }
+export KEY
+
+run() { # name batch connections
+  local out="$OUT/wrk-tracking-$1.txt"
+  BATCH=$2 wrk -t2 -c"$3" -d"${SECS}s" --latency -s bench/tracking.lua "http://127.0.0.1:$PORT" >"$out" 2>&1
+  local rps p50 p99 errs
+  rps=$(awk '/Requests\/sec/ {print $2}' "$out")
+  p50=$(awk '$1 == "50%" {print $2}' "$out")
+  p99=$(awk '$1 == "99%" {print $2}' "$out")
+  errs=$(awk '/Non-2xx|Socket errors/ {print}' "$out" | tr '\n' ' ')
+  echo "$rps $p50 $p99 $errs"
+}
+before=$(sqlite3 "$DB" "SELECT COUNT(*) FROM web_events")
+read -r b_rps b_p50 b_p99 b_err <<<"$(run batch100 100 8)"
+row "POST /t/collect, 100 events per batch" "$b_rps req/s = $(echo "$b_rps * 100 / 1" | bc) events/s, p50 $b_p50, p99 $b_p99 $b_err"
+read -r s_rps s_p50 s_p99 s_err <<<"$(run single 1 32)"
+row "POST /t/collect, 1 event per request" "$s_rps req/s, p50 $s_p50, p99 $s_p99 $s_err"
+after=$(sqlite3 "$DB" "SELECT COUNT(*) FROM web_events")
+logged=$(sqlite3 "$DB" "SELECT COUNT(*) FROM events")
+row "web events stored / mirrored in the event log" "$((after - before)) / $logged"
+row "database size" "$(du -h "$DB" | cut -f1)"
