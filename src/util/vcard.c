@@ -256,8 +256,9 @@ static int card_prop(json_t *card, const char *name, const char *params, const c
         const char *b = v[0];
         if (strlen(b) == 8 && strspn(b, "0123456789") == 8)
             snprintf(d, sizeof(d), "%.4s-%.2s-%.2s", b, b + 4, b + 6);
-        else if (strlen(b) == 10 && b[4] == '-' && b[7] == '-')
-            snprintf(d, sizeof(d), "%s", b);
+        else if (strlen(b) == 10 && b[4] == '-' && b[7] == '-' && strspn(b, "0123456789") == 4 &&
+                 strspn(b + 5, "0123456789") == 2 && strspn(b + 8, "0123456789") == 2)
+            snprintf(d, sizeof(d), "%s", b); /* the calendar is checked with the customer */
         else {
             free_all(v, n);
             return -1;
