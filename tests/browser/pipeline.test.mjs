@@ -45,7 +45,7 @@ test('drag a deal to another stage', { timeout: 60000 }, async () => {
   assert.equal(d.probability, 50);
   assert.deepEqual(d.history.map((h) => h.to_stage), ['Lead', 'Proposal']);
   // the column totals follow
-  await column('Proposal').getByText('1 deals · 50 %').waitFor();
+  await column('Proposal').getByText('Deals: 1 · 50 %').waitFor();
   await screenshot(page, 'pipeline');
 });
 

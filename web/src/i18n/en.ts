@@ -275,7 +275,7 @@ export const en = {
   'sales.moved': '“{title}” moved to {stage}.',
   'sales.pipeline': 'Pipeline',
   'sales.newDeal': 'New deal',
-  'sales.stageStats': '{n} deals · {p} %',
+  'sales.stageStats': 'Deals: {n} · {p} %',
   'sales.moveTo': 'Move “{title}” to stage',
   'sales.status.open': 'Open',
   'sales.status.won': 'Won',

@@ -277,7 +277,7 @@ export const fr: Record<Key, string> = {
   'sales.moved': '« {title} » est passée en {stage}.',
   'sales.pipeline': 'Pipeline',
   'sales.newDeal': 'Nouvelle affaire',
-  'sales.stageStats': '{n} affaires · {p} %',
+  'sales.stageStats': 'Affaires : {n} · {p} %',
   'sales.moveTo': 'Changer l’étape de « {title} »',
   'sales.status.open': 'En cours',
   'sales.status.won': 'Gagnée',
