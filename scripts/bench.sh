@@ -82,3 +82,6 @@ bench/segments.sh
 
 # tracking ingestion: /t/collect batches and single events (its own database)
 bench/tracking.sh
+
+# SLA breach sweep over 1,000,000 open tickets (its own database)
+bench/sla.sh

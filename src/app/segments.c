@@ -1426,6 +1426,15 @@ static void *sched_main(void *arg)
 
 int segments_scheduler_start(struct app *a, int interval_ms)
 {
+    const char *env = getenv("RELATIO_SEGMENT_REFRESH");
+    if (env && *env) {
+        char *end = NULL;
+        long secs = strtol(env, &end, 10);
+        if (end && !*end && secs >= 0 && secs <= 86400)
+            interval_ms = (int)secs * 1000;
+        if (interval_ms == 0)
+            return 0; /* switched off */
+    }
     pthread_mutex_lock(&sched.mu);
     int rc = 0;
     if (!sched.started) {

@@ -83,7 +83,8 @@ int segments_refresh(struct ctx *c, int force, int64_t *changed);
 
 /* A background thread that calls segments_refresh (force 0) every
  * interval_ms, first after one interval, on its own connection: the periodic
- * re-evaluation of a running server. Stop joins it. */
+ * re-evaluation of a running server. RELATIO_SEGMENT_REFRESH (seconds)
+ * overrides interval_ms; 0 starts nothing. Stop joins it. */
 int segments_scheduler_start(struct app *a, int interval_ms);
 void segments_scheduler_stop(void);
 

@@ -10,7 +10,8 @@ import { startServer, person, cli, userWithRole } from './harness.mjs';
 
 const NOW = '2026-07-01T12:00:00Z';
 let srv;
-before(async () => { srv = await startServer({ env: { RELATIO_NOW: NOW } }); });
+// no background refresh: the tests say when memberships are refreshed
+before(async () => { srv = await startServer({ env: { RELATIO_NOW: NOW, RELATIO_SEGMENT_REFRESH: '0' } }); });
 after(async () => { await srv.stop(); });
 
 /** One number from the test database, in plain SQL. */
