@@ -73,8 +73,10 @@ static int load(struct ctx *c, long n)
                        "stage_at, created_at, updated_at) VALUES (?, 1, ?, 'Bench deal', ?, 'EUR', "
                        "?, ?, ?, ?, ?, ?, 0, 0, 0)",
                        "iiiisissI", (int64_t)(i % 2000) + 1, (int64_t)stage, amount,
-                       (int64_t)(stage == 5 ? 100 : stage == 6 ? 0 : stage * 20), close, owner, owner % 2 ? "north" : "south", status,
-                       closed_at);
+                       (int64_t)(stage == 5   ? 100
+                                 : stage == 6 ? 0
+                                              : stage * 20),
+                       close, owner, owner % 2 ? "north" : "south", status, closed_at);
     }
     if (!rc)
         rc = store_run(c->st, NULL, e,
@@ -162,8 +164,8 @@ int main(int argc, char **argv)
         v[i] = now_ms() - s;
     }
     report("peer: SQL GROUP BY month (weighted sums only)", v);
-    printf("%-52s %s (%lld)\n", "same weighted total as the peer",
-           check == peer ? "yes" : "NO", (long long)check);
+    printf("%-52s %s (%lld)\n", "same weighted total as the peer", check == peer ? "yes" : "NO",
+           (long long)check);
     app_release(&a);
     return check == peer ? 0 : 1;
 }

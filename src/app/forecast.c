@@ -213,8 +213,8 @@ int forecast_report(struct ctx *c, const struct forecast_query *q, json_t **out)
                          "AND user_id IS NULL ELSE user_id IS NULL AND team IS NULL END LIMIT 64",
                          "siiis", cur, (int64_t)first, (int64_t)months, q->owner_id, q->team);
     while (!rc && (step = stmt_step(s, &c->err)) == 1 && nobjs < 64)
-        objs[nobjs++] = (struct fc_objective){(int32_t)stmt_int(s, 0), (int)stmt_int(s, 1),
-                                              stmt_int(s, 2)};
+        objs[nobjs++] =
+            (struct fc_objective){(int32_t)stmt_int(s, 0), (int)stmt_int(s, 1), stmt_int(s, 2)};
     stmt_done(s);
     if (!rc && step < 0)
         rc = step;
@@ -287,8 +287,7 @@ static int range(struct ctx *c, const char *from, const char *to, int64_t *t0, i
     return 0;
 }
 
-int sales_report(struct ctx *c, const char *from, const char *to, int64_t pipeline_id,
-                 json_t **out)
+int sales_report(struct ctx *c, const char *from, const char *to, int64_t pipeline_id, json_t **out)
 {
     int64_t t0 = 0, t1 = 0;
     int rc = range(c, from, to, &t0, &t1);
@@ -316,15 +315,15 @@ int sales_report(struct ctx *c, const char *from, const char *to, int64_t pipeli
     stmt_done(s);
     if (rc)
         return rc;
-    static const char *const stage_n[] = {"pipeline_id", "stage_id", "stage",         "position",
-                                          "currency",    "count",    "amount_minor", "weighted_minor",
-                                          NULL};
-    static const char *const owner_n[] = {"owner_id",     "owner_email",    "currency",
-                                          "open_deals",   "pipeline_minor", "weighted_minor",
-                                          "won_deals",    "won_minor",      "lost_deals",
-                                          NULL};
-    static const char *const act_n[] = {"user_id", "email", "calls", "meetings", "emails", "todos",
-                                        "tasks_done", "tasks_open_overdue", "interactions", NULL};
+    static const char *const stage_n[] = {"pipeline_id",  "stage_id",       "stage",
+                                          "position",     "currency",       "count",
+                                          "amount_minor", "weighted_minor", NULL};
+    static const char *const owner_n[] = {
+        "owner_id",       "owner_email", "currency",  "open_deals", "pipeline_minor",
+        "weighted_minor", "won_deals",   "won_minor", "lost_deals", NULL};
+    static const char *const act_n[] = {"user_id",      "email", "calls",      "meetings",
+                                        "emails",       "todos", "tasks_done", "tasks_open_overdue",
+                                        "interactions", NULL};
     json_t *by_stage = NULL, *by_owner = NULL, *activity = NULL;
     rc = store_query(c->st, &s, &c->err,
                      "SELECT s.pipeline_id, s.id, s.name, s.position, d.currency, COUNT(*), "
@@ -378,8 +377,8 @@ int sales_report(struct ctx *c, const char *from, const char *to, int64_t pipeli
     }
     *out = json_pack("{s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o}", "from", from, "to", to,
                      "won_deals", (json_int_t)won, "lost_deals", (json_int_t)lost, "won_minor",
-                     (json_int_t)won_amount, "win_rate", ratio(won, won + lost),
-                     "avg_cycle_days", have_cycle ? json_real(cycle) : json_null(), "by_stage",
-                     by_stage, "by_owner", by_owner, "activity", activity);
+                     (json_int_t)won_amount, "win_rate", ratio(won, won + lost), "avg_cycle_days",
+                     have_cycle ? json_real(cycle) : json_null(), "by_stage", by_stage, "by_owner",
+                     by_owner, "activity", activity);
     return 0;
 }

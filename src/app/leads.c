@@ -214,8 +214,8 @@ json_t *lead_score_compute(const json_t *config, const json_t *profile, const in
             continue;
         int64_t p = jint(r, "points", 0);
         fit += p;
-        json_array_append_new(fits, json_pack("{s:s,s:s,s:I}", "field", field, "op",
-                                              jstr(r, "op"), "points", (json_int_t)p));
+        json_array_append_new(fits, json_pack("{s:s,s:s,s:I}", "field", field, "op", jstr(r, "op"),
+                                              "points", (json_int_t)p));
     }
     json_array_foreach(json_object_get(config, "behaviour"), i, r)
     {
@@ -226,8 +226,8 @@ json_t *lead_score_compute(const json_t *config, const json_t *profile, const in
         if (!n)
             continue;
         beh += got;
-        json_t *b = json_pack("{s:s,s:I,s:I}", "source", jstr(r, "source"), "count",
-                              (json_int_t)n, "points", (json_int_t)got);
+        json_t *b = json_pack("{s:s,s:I,s:I}", "source", jstr(r, "source"), "count", (json_int_t)n,
+                              "points", (json_int_t)got);
         static const char *const keys[] = {"kind", "channel", "type", NULL};
         for (int k = 0; keys[k]; k++)
             if (jstr(r, keys[k]))
@@ -239,8 +239,8 @@ json_t *lead_score_compute(const json_t *config, const json_t *profile, const in
                         : score >= jint(config, "warm", 30) ? "warm"
                                                             : "cold";
     return json_pack("{s:I,s:I,s:I,s:s,s:o,s:o}", "fit", (json_int_t)fit, "behaviour",
-                     (json_int_t)beh, "score", (json_int_t)score, "grade", grade, "fit_rules",
-                     fits, "behaviour_rules", behs);
+                     (json_int_t)beh, "score", (json_int_t)score, "grade", grade, "fit_rules", fits,
+                     "behaviour_rules", behs);
 }
 
 /* Counts each behaviour rule's occurrences for the customer since `since`. */
@@ -271,10 +271,10 @@ static int behaviour_counts(struct ctx *c, const json_t *cfg, int64_t cid, int64
     return 0;
 }
 
-static const char *const lead_names[] = {"customer_id", "status",     "reason",
-                                         "fit",         "behaviour",  "score",
-                                         "scored_at",   "deal_id",    "qualified_at",
-                                         "converted_at", "created_at", "updated_at",
+static const char *const lead_names[] = {"customer_id",   "status",           "reason",
+                                         "fit",           "behaviour",        "score",
+                                         "scored_at",     "deal_id",          "qualified_at",
+                                         "converted_at",  "created_at",       "updated_at",
                                          "customer_name", "lifecycle_orders", NULL};
 #define LEAD_TYPES "issiiitittttsi"
 #define LEAD_SELECT                                                                                \
@@ -317,8 +317,8 @@ static int score_one(struct ctx *c, int64_t cid, json_t **breakdown)
 
 static int lead_row(struct ctx *c, int64_t cid, json_t *breakdown, json_t **out)
 {
-    int rc = rowj_one(c, LEAD_SELECT "WHERE l.customer_id = ?", cid, lead_names, LEAD_TYPES,
-                      "lead", out);
+    int rc = rowj_one(c, LEAD_SELECT "WHERE l.customer_id = ?", cid, lead_names, LEAD_TYPES, "lead",
+                      out);
     if (rc)
         return rc;
     json_t *orders = json_object_get(*out, "lifecycle_orders");
@@ -354,10 +354,10 @@ int lead_get(struct ctx *c, int64_t customer_id, json_t **out)
             err_clear(&c->err);
             json_t *stats = json_object_get(profile, "stats");
             json_t *oc = json_object_get(stats, "orders");
-            *out = json_pack("{s:I,s:s,s:n,s:n,s:n,s:n,s:b}", "customer_id",
-                             (json_int_t)customer_id, "status", "new", "reason", "deal_id",
-                             "qualified_at", "converted_at", "prospect",
-                             !json_is_integer(oc) || json_integer_value(oc) == 0);
+            *out =
+                json_pack("{s:I,s:s,s:n,s:n,s:n,s:n,s:b}", "customer_id", (json_int_t)customer_id,
+                          "status", "new", "reason", "deal_id", "qualified_at", "converted_at",
+                          "prospect", !json_is_integer(oc) || json_integer_value(oc) == 0);
             char nm[220];
             snprintf(nm, sizeof(nm), "%s%s%s",
                      jstr(profile, "first_name") ? jstr(profile, "first_name") : "",

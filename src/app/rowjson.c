@@ -33,8 +33,8 @@ json_t *rowj_object(struct stmt *s, const char *const *names, const char *types)
     return o;
 }
 
-int rowj_page(struct ctx *c, struct stmt *s, const char *const *names, const char *types,
-              int limit, json_t **out)
+int rowj_page(struct ctx *c, struct stmt *s, const char *const *names, const char *types, int limit,
+              json_t **out)
 {
     json_t *items = json_array();
     int rc, n = 0;

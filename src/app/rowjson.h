@@ -16,8 +16,8 @@ json_t *rowj_object(struct stmt *s, const char *const *names, const char *types)
 /* Steps s to the end (at most limit rows) and releases it; *out gets
  * {"items":[...],"next_cursor":id-of-last|null}, a next cursor when a
  * limit+1-th row exists (column 0 is the keyset id). */
-int rowj_page(struct ctx *c, struct stmt *s, const char *const *names, const char *types,
-              int limit, json_t **out);
+int rowj_page(struct ctx *c, struct stmt *s, const char *const *names, const char *types, int limit,
+              json_t **out);
 /* All rows of s as an array in *out. */
 int rowj_all(struct ctx *c, struct stmt *s, const char *const *names, const char *types,
              json_t **out);

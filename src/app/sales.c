@@ -315,14 +315,14 @@ const struct field deal_move_fields[] = {
 };
 
 static const char *const deal_names[] = {
-    "id",         "customer_id",    "customer_name", "pipeline_id", "stage_id",     "stage",
-    "stage_kind", "title",          "amount_minor",  "currency",    "probability",  "weighted_minor",
-    "expected_close", "owner_id",   "owner_email",   "team",        "source",       "status",
-    "close_reason", "closed_at",    "stage_at",      "created_at",  "updated_at",   "version",
-    NULL};
+    "id",          "customer_id",    "customer_name",  "pipeline_id",  "stage_id",
+    "stage",       "stage_kind",     "title",          "amount_minor", "currency",
+    "probability", "weighted_minor", "expected_close", "owner_id",     "owner_email",
+    "team",        "source",         "status",         "close_reason", "closed_at",
+    "stage_at",    "created_at",     "updated_at",     "version",      NULL};
 #define DEAL_TYPES "iisiisssisiisissssstttti"
 #define DEAL_SELECT                                                                                \
-    "SELECT d.id, d.customer_id, COALESCE(cu.name, TRIM(COALESCE(cu.first_name, '') || ' ' || "   \
+    "SELECT d.id, d.customer_id, COALESCE(cu.name, TRIM(COALESCE(cu.first_name, '') || ' ' || "    \
     "COALESCE(cu.last_name, '')), cu.email), d.pipeline_id, d.stage_id, s.name, s.kind, d.title, " \
     "d.amount_minor, d.currency, d.probability, (d.amount_minor * d.probability + 50) / 100, "     \
     "d.expected_close, d.owner_id, u.email, d.team, d.source, d.status, d.close_reason, "          \
@@ -340,12 +340,11 @@ int deal_get(struct ctx *c, int64_t id, json_t **out)
     int rc = deal_row(c, id, out);
     if (rc)
         return rc;
-    static const char *const pnames[] = {"product_id", "sku", "name", "quantity",
+    static const char *const pnames[] = {"product_id",       "sku", "name", "quantity",
                                          "unit_price_minor", NULL};
-    static const char *const hnames[] = {"id",           "at",          "from_stage_id",
-                                         "from_stage",   "to_stage_id", "to_stage",
-                                         "amount_minor", "probability", "reason",
-                                         "user_id",      NULL};
+    static const char *const hnames[] = {
+        "id",           "at",          "from_stage_id", "from_stage", "to_stage_id", "to_stage",
+        "amount_minor", "probability", "reason",        "user_id",    NULL};
     struct stmt *s = NULL;
     json_t *products = NULL, *history = NULL;
     rc = store_query(c->st, &s, &c->err,
@@ -492,8 +491,9 @@ int deal_create(struct ctx *c, const json_t *in, json_t **out)
             if (rc == 1)
                 snprintf(pcur, sizeof(pcur), "%s", stmt_text(s, 0));
             stmt_done(s);
-            rc = rc == 0 ? fail(c, ERR_INVALID, "pipeline_id", "no pipeline %lld", (long long)pid)
-                         : rc < 0 ? rc : 0;
+            rc = rc == 0  ? fail(c, ERR_INVALID, "pipeline_id", "no pipeline %lld", (long long)pid)
+                 : rc < 0 ? rc
+                          : 0;
         }
     }
     if (!rc && !sid) {
@@ -507,14 +507,13 @@ int deal_create(struct ctx *c, const json_t *in, json_t **out)
     if (!rc)
         rc = stage_of(c, pid, sid, "stage_id", kind, &prob);
     if (!rc && strcmp(kind, "open"))
-        rc = fail(c, ERR_INVALID, "stage_id", "a deal starts in an open stage, not a %s one",
-                  kind);
+        rc = fail(c, ERR_INVALID, "stage_id", "a deal starts in an open stage, not a %s one", kind);
     if (!rc)
         rc = check_owner(c, in, &owner, &owner_team);
     if (!rc && !owner && !rowj_has(in, "owner_id"))
         owner = c->actor.user_id;
-    const char *team = rowj_has(in, "team") ? jstr(in, "team")
-                       : owner_team         ? owner_team
+    const char *team = rowj_has(in, "team")                            ? jstr(in, "team")
+                       : owner_team                                    ? owner_team
                        : owner == c->actor.user_id && c->actor.team[0] ? c->actor.team
                                                                        : NULL;
     if (!rc)
@@ -532,8 +531,8 @@ int deal_create(struct ctx *c, const json_t *in, json_t **out)
     if (!rc && json_array_size(json_object_get(in, "products")))
         rc = write_products(c, id, cid, json_object_get(in, "products"), &sum);
     if (!rc && !rowj_has(in, "amount_minor") && sum)
-        rc = store_run(c->st, NULL, &c->err, "UPDATE deals SET amount_minor = ? WHERE id = ?",
-                       "ii", sum, id);
+        rc = store_run(c->st, NULL, &c->err, "UPDATE deals SET amount_minor = ? WHERE id = ?", "ii",
+                       sum, id);
     if (!rc)
         rc = store_run(c->st, NULL, &c->err,
                        "INSERT INTO deal_stage_history(deal_id, customer_id, at, from_stage_id, "
@@ -543,9 +542,9 @@ int deal_create(struct ctx *c, const json_t *in, json_t **out)
     if (!rc)
         rc = deal_get(c, id, out);
     if (!rc) {
-        json_t *data = json_pack("{s:I,s:I,s:I,s:O,s:O}", "deal_id", (json_int_t)id,
-                                 "pipeline_id", (json_int_t)pid, "stage_id", (json_int_t)sid,
-                                 "amount_minor", json_object_get(*out, "amount_minor"), "currency",
+        json_t *data = json_pack("{s:I,s:I,s:I,s:O,s:O}", "deal_id", (json_int_t)id, "pipeline_id",
+                                 (json_int_t)pid, "stage_id", (json_int_t)sid, "amount_minor",
+                                 json_object_get(*out, "amount_minor"), "currency",
                                  json_object_get(*out, "currency"));
         rc = event_emit(c, "deal.created", cid, "deal", id, data, NULL);
         json_decref(data);
@@ -589,16 +588,15 @@ int deal_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
                   (long long)if_version);
     const char *status = rc ? NULL : jstr(before, "status");
     if (!rc && strcmp(status, "open") &&
-        (rowj_has(in, "amount_minor") || rowj_has(in, "probability") ||
-         rowj_has(in, "products") || rowj_has(in, "currency")))
+        (rowj_has(in, "amount_minor") || rowj_has(in, "probability") || rowj_has(in, "products") ||
+         rowj_has(in, "currency")))
         rc = fail(c, ERR_CONFLICT, rowj_has(in, "amount_minor") ? "amount_minor" : "probability",
                   "a %s deal keeps its amount and probability", status);
     int64_t owner = 0;
     const char *owner_team = NULL;
     if (!rc && rowj_has(in, "owner_id"))
         rc = check_owner(c, in, &owner, &owner_team);
-    if (!rc && c->actor.role == ROLE_SALES && rowj_has(in, "owner_id") &&
-        owner != c->actor.user_id)
+    if (!rc && c->actor.role == ROLE_SALES && rowj_has(in, "owner_id") && owner != c->actor.user_id)
         rc = fail(c, ERR_FORBIDDEN, "owner_id", "a sales rep cannot give a deal away");
     int64_t sum = 0, cid = jint(before, "customer_id", 0);
     json_t *products = json_object_get(in, "products");
@@ -620,8 +618,8 @@ int deal_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
             (int64_t)rowj_has(in, "expected_close"), jstr(in, "expected_close"),
             (int64_t)rowj_has(in, "owner_id"), owner ? owner : INT64_MIN,
             (int64_t)(rowj_has(in, "team") || rowj_has(in, "owner_id")),
-            rowj_has(in, "team") ? jstr(in, "team") : owner_team,
-            (int64_t)rowj_has(in, "source"), jstr(in, "source"), time_now(), id);
+            rowj_has(in, "team") ? jstr(in, "team") : owner_team, (int64_t)rowj_has(in, "source"),
+            jstr(in, "source"), time_now(), id);
     if (!rc)
         rc = deal_get(c, id, out);
     if (!rc)
@@ -678,8 +676,8 @@ int deal_move(struct ctx *c, int64_t id, const json_t *in, json_t **out)
                        "to_stage_id, amount_minor, probability, reason, user_id) SELECT id, "
                        "customer_id, ?, ?, stage_id, amount_minor, probability, ?, ? FROM deals "
                        "WHERE id = ?",
-                       "iisIi", now, from, reason,
-                       c->actor.user_id ? c->actor.user_id : INT64_MIN, id);
+                       "iisIi", now, from, reason, c->actor.user_id ? c->actor.user_id : INT64_MIN,
+                       id);
     if (!rc)
         rc = deal_get(c, id, out);
     int64_t cid = jint(before, "customer_id", 0);

@@ -49,17 +49,17 @@ const struct field task_update_fields[] = {
 };
 
 static const char *const task_names[] = {
-    "id",        "customer_id", "customer_name", "deal_id",     "deal_title",     "ticket_id",
-    "kind",      "title",       "notes",         "due_at",      "ends_at",        "remind_at",
-    "assignee_id", "assignee_email", "team",     "status",      "done_at",        "created_by",
-    "created_at", "updated_at", "sequence",      NULL};
+    "id",          "customer_id",    "customer_name", "deal_id", "deal_title", "ticket_id",
+    "kind",        "title",          "notes",         "due_at",  "ends_at",    "remind_at",
+    "assignee_id", "assignee_email", "team",          "status",  "done_at",    "created_by",
+    "created_at",  "updated_at",     "sequence",      NULL};
 #define TASK_TYPES "iisisissstttisssttiti"
 #define TASK_SELECT                                                                                \
-    "SELECT t.id, t.customer_id, COALESCE(cu.name, NULLIF(TRIM(COALESCE(cu.first_name, '') || ' " \
+    "SELECT t.id, t.customer_id, COALESCE(cu.name, NULLIF(TRIM(COALESCE(cu.first_name, '') || ' "  \
     "' || COALESCE(cu.last_name, '')), ''), cu.email), t.deal_id, d.title, t.ticket_id, t.kind, "  \
-    "t.title, t.notes, t.due_at, t.ends_at, t.remind_at, t.assignee_id, u.email, t.team, "        \
+    "t.title, t.notes, t.due_at, t.ends_at, t.remind_at, t.assignee_id, u.email, t.team, "         \
     "t.status, t.done_at, t.created_by, t.created_at, t.updated_at, t.sequence FROM tasks t LEFT " \
-    "JOIN customers cu ON cu.id = t.customer_id LEFT JOIN deals d ON d.id = t.deal_id LEFT JOIN " \
+    "JOIN customers cu ON cu.id = t.customer_id LEFT JOIN deals d ON d.id = t.deal_id LEFT JOIN "  \
     "users u ON u.id = t.assignee_id "
 
 int task_get(struct ctx *c, int64_t id, json_t **out)
@@ -69,8 +69,8 @@ int task_get(struct ctx *c, int64_t id, json_t **out)
         return rc;
     int64_t due;
     const char *d = jstr(*out, "due_at");
-    int overdue = d && !strcmp(jstr(*out, "status"), "open") && time_parse(d, &due) == 0 &&
-                  due < time_now();
+    int overdue =
+        d && !strcmp(jstr(*out, "status"), "open") && time_parse(d, &due) == 0 && due < time_now();
     json_object_set_new(*out, "overdue", json_boolean(overdue));
     return 0;
 }
@@ -107,16 +107,14 @@ static int check_times(struct ctx *c, int has_due, int64_t due, int has_end, int
 
 static int emit(struct ctx *c, const char *type, const json_t *task)
 {
-    json_t *data = json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "task_id",
-                             json_object_get(task, "id"), "kind", json_object_get(task, "kind"),
-                             "title", json_object_get(task, "title"), "due_at",
-                             json_object_get(task, "due_at"), "assignee_id",
-                             json_object_get(task, "assignee_id"), "team",
-                             json_object_get(task, "team"), "deal_id",
-                             json_object_get(task, "deal_id"), "ticket_id",
-                             json_object_get(task, "ticket_id"));
-    int rc = event_emit(c, type, jint(task, "customer_id", 0), "task", jint(task, "id", 0), data,
-                        NULL);
+    json_t *data = json_pack(
+        "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "task_id", json_object_get(task, "id"), "kind",
+        json_object_get(task, "kind"), "title", json_object_get(task, "title"), "due_at",
+        json_object_get(task, "due_at"), "assignee_id", json_object_get(task, "assignee_id"),
+        "team", json_object_get(task, "team"), "deal_id", json_object_get(task, "deal_id"),
+        "ticket_id", json_object_get(task, "ticket_id"));
+    int rc =
+        event_emit(c, type, jint(task, "customer_id", 0), "task", jint(task, "id", 0), data, NULL);
     json_decref(data);
     return rc;
 }
@@ -228,10 +226,9 @@ int task_update(struct ctx *c, int64_t id, const json_t *in, json_t **out)
             "THEN NULL ELSE done_at END, due_at = ?7, ends_at = ?8, remind_at = ?9, assignee_id "
             "= CASE WHEN ?10 THEN ?11 WHEN ?12 THEN NULL ELSE assignee_id END, team = CASE WHEN "
             "?12 THEN ?13 ELSE team END, updated_at = ?6, sequence = sequence + 1 WHERE id = ?14",
-            "ssissiIIIiIisi", jstr(in, "kind"), jstr(in, "title"),
-            (int64_t)rowj_has(in, "notes"), jstr(in, "notes"), status, now,
-            has_due ? due : INT64_MIN, has_end ? end : INT64_MIN, has_rem ? rem : INT64_MIN,
-            (int64_t)rowj_has(in, "assignee_id"), aid ? aid : INT64_MIN,
+            "ssissiIIIiIisi", jstr(in, "kind"), jstr(in, "title"), (int64_t)rowj_has(in, "notes"),
+            jstr(in, "notes"), status, now, has_due ? due : INT64_MIN, has_end ? end : INT64_MIN,
+            has_rem ? rem : INT64_MIN, (int64_t)rowj_has(in, "assignee_id"), aid ? aid : INT64_MIN,
             (int64_t)rowj_has(in, "team"), jstr(in, "team"), id);
     if (!rc)
         rc = task_get(c, id, out);
@@ -292,8 +289,8 @@ int task_list(struct ctx *c, const struct task_filter *f, const char *cursor, in
         json_t *o = rowj_object(s, task_names, TASK_TYPES);
         lk = stmt_isnull(s, 9) ? INT64_MAX : stmt_int(s, 9);
         li = stmt_int(s, 0);
-        int overdue = !stmt_isnull(s, 9) && !strcmp(stmt_text(s, 15), "open") &&
-                      stmt_int(s, 9) < now;
+        int overdue =
+            !stmt_isnull(s, 9) && !strcmp(stmt_text(s, 15), "open") && stmt_int(s, 9) < now;
         json_object_set_new(o, "overdue", json_boolean(overdue));
         json_array_append_new(items, o);
     }
@@ -400,9 +397,10 @@ static void ics_task(struct ical *ic, const json_t *t, int64_t now)
     } else {
         if (has_due)
             ical_time(ic, "DUE", due);
-        ical_raw(ic, "STATUS", !status || !strcmp(status, "open") ? "NEEDS-ACTION"
-                               : !strcmp(status, "done")         ? "COMPLETED"
-                                                                 : "CANCELLED");
+        ical_raw(ic, "STATUS",
+                 !status || !strcmp(status, "open") ? "NEEDS-ACTION"
+                 : !strcmp(status, "done")          ? "COMPLETED"
+                                                    : "CANCELLED");
         if (has_done && status && !strcmp(status, "done")) {
             ical_time(ic, "COMPLETED", done);
             ical_raw(ic, "PERCENT-COMPLETE", "100");
@@ -420,8 +418,8 @@ static void ics_task(struct ical *ic, const json_t *t, int64_t now)
     ical_raw(ic, "END", event ? "VEVENT" : "VTODO");
 }
 
-int tasks_ics_render(const json_t *tasks, const char *calname, int64_t now, size_t max,
-                     char **ics, size_t *len)
+int tasks_ics_render(const json_t *tasks, const char *calname, int64_t now, size_t max, char **ics,
+                     size_t *len)
 {
     struct ical ic;
     ical_init(&ic, max);

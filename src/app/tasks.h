@@ -74,8 +74,7 @@ int task_feed_ics(struct ctx *c, const char *token, char **ics, size_t *len);
  * VEVENTs (DTEND: ends_at, else 30 min for a call, 1 h for a meeting), the
  * rest VTODOs; a reminder becomes a VALARM with an absolute trigger. *ics
  * (malloc'd, caller frees) and *len. -1 when over max bytes. */
-int tasks_ics_render(const json_t *tasks, const char *calname, int64_t now, size_t max,
-                     char **ics, size_t *len);
-
+int tasks_ics_render(const json_t *tasks, const char *calname, int64_t now, size_t max, char **ics,
+                     size_t *len);
 
 #endif

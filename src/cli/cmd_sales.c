@@ -83,10 +83,14 @@ int cmd_forecast(int argc, char **argv)
     const char *db = cli_default_db(), *period = NULL, *owner = NULL, *team = NULL,
                *pipeline = NULL, *currency = NULL;
     int json = 0;
-    const struct optdef defs[] = {
-        {"db", &db},         {"period", &period},     {"owner", &owner},
-        {"team", &team},     {"pipeline", &pipeline}, {"currency", &currency},
-        {"json", NULL, &json}, {NULL}};
+    const struct optdef defs[] = {{"db", &db},
+                                  {"period", &period},
+                                  {"owner", &owner},
+                                  {"team", &team},
+                                  {"pipeline", &pipeline},
+                                  {"currency", &currency},
+                                  {"json", NULL, &json},
+                                  {NULL}};
     int rc = cli_parse("forecast", argc, argv, defs, NULL, 0, NULL);
     if (rc)
         return rc;
@@ -133,8 +137,9 @@ int cmd_sales(int argc, char **argv)
     int json = 0;
     const char *pos[1];
     int np = 0;
-    const struct optdef defs[] = {{"db", &db},   {"from", &from},      {"to", &to},
-                                  {"pipeline", &pipeline}, {"json", NULL, &json}, {NULL}};
+    const struct optdef defs[] = {{"db", &db},           {"from", &from},
+                                  {"to", &to},           {"pipeline", &pipeline},
+                                  {"json", NULL, &json}, {NULL}};
     int rc = cli_parse("sales", argc, argv, defs, pos, 1, &np);
     if (rc)
         return rc;
@@ -173,7 +178,7 @@ int cmd_sales(int argc, char **argv)
     } else {
         json_t *wr = json_object_get(out, "win_rate"), *cy = json_object_get(out, "avg_cycle_days");
         printf("sales %s .. %s\n", from, to);
-        printf("won %lld, lost %lld, win rate %s", 
+        printf("won %lld, lost %lld, win rate %s",
                (long long)json_integer_value(json_object_get(out, "won_deals")),
                (long long)json_integer_value(json_object_get(out, "lost_deals")),
                json_is_number(wr) ? "" : "-");

@@ -115,8 +115,7 @@ static int h_calendar_token(struct req *r, struct resp *w)
                  host, path);
     else
         snprintf(url, sizeof(url), "%s", path);
-    return reply_json(w, 201,
-                      json_pack("{s:s,s:s,s:s}", "token", token, "path", path, "url", url));
+    return reply_json(w, 201, json_pack("{s:s,s:s,s:s}", "token", token, "path", path, "url", url));
 }
 
 static int h_calendar_feed(struct req *r, struct resp *w)

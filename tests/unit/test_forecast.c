@@ -9,7 +9,7 @@
 
 #include "analytics/forecast.h"
 
-#define M(y, m) ((y) * 12 + (m) - 1)
+#define M(y, m) ((y)*12 + (m)-1)
 
 static void test_periods(void **state)
 {
@@ -25,8 +25,8 @@ static void test_periods(void **state)
     assert_int_equal(forecast_period_parse("2027", &f, &n), 0);
     assert_int_equal(f, M(2027, 1));
     assert_int_equal(n, 12);
-    const char *bad[] = {"2026-13", "2026-00", "2026-Q5", "2026-Q0", "26-11", "2026-1", "2026-11-01",
-                         "2026-Q44", "abcd", "", "1969"};
+    const char *bad[] = {"2026-13",    "2026-00",  "2026-Q5", "2026-Q0", "26-11", "2026-1",
+                         "2026-11-01", "2026-Q44", "abcd",    "",        "1969"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(forecast_period_parse(bad[i], &f, &n), -1);
     char b[16];

@@ -82,8 +82,9 @@ static void test_fold_utf8(void **state)
     ical_release(&ic);
     /* exactly 75 octets: no fold */
     ical_init(&ic, 0);
-    ical_raw(&ic, "X", "12345678901234567890123456789012345678901234567890123456789012345678901"
-                       "23");
+    ical_raw(&ic, "X",
+             "12345678901234567890123456789012345678901234567890123456789012345678901"
+             "23");
     assert_int_equal(strlen(ic.buf), 77);
     ical_release(&ic);
 }
@@ -125,9 +126,9 @@ static void test_render_tasks(void **state)
     assert_non_null(strstr(ics, "DESCRIPTION:l1\\nl2\\nCustomer: Zoé (#3)\r\n"));
     assert_non_null(strstr(ics, "DTSTART:20261105T130000Z\r\nDTEND:20261105T140000Z\r\n"));
     assert_non_null(strstr(ics, "SEQUENCE:2\r\n"));
-    assert_non_null(
-        strstr(ics, "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Meeting: Point\\, budget\\; "
-                    "suite\r\nTRIGGER;VALUE=DATE-TIME:20261105T124500Z\r\nEND:VALARM\r\nEND:VEVENT"));
+    assert_non_null(strstr(
+        ics, "BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Meeting: Point\\, budget\\; "
+             "suite\r\nTRIGGER;VALUE=DATE-TIME:20261105T124500Z\r\nEND:VALARM\r\nEND:VEVENT"));
     assert_non_null(strstr(ics, "BEGIN:VTODO\r\nUID:task-8@relatio\r\n"));
     assert_non_null(strstr(ics, "STATUS:COMPLETED\r\nCOMPLETED:20261102T080000Z\r\n"));
     /* a call without a time is a to-do, with no DUE */
@@ -149,8 +150,8 @@ static void test_render_tasks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_escape),     cmocka_unit_test(test_time_utc),
-        cmocka_unit_test(test_fold_utf8),  cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_escape),       cmocka_unit_test(test_time_utc),
+        cmocka_unit_test(test_fold_utf8),    cmocka_unit_test(test_limit),
         cmocka_unit_test(test_render_tasks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
