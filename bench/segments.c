@@ -111,8 +111,8 @@ static void synthetic(size_t n)
             t[r] = now_ms() - t0;
         }
         printf("%-58s %8.2f ms  (%zu of %zu match)\n",
-               e ? "evaluator, 6 conditions, synthetic columns" :
-                   "evaluator, 3 conditions, synthetic columns",
+               e ? "evaluator, 6 conditions, synthetic columns"
+                 : "evaluator, 3 conditions, synthetic columns",
                median(t, RUNS), hits, n);
         segx_free(x);
     }
@@ -168,8 +168,7 @@ static void service(const char *db)
                   "EXISTS (SELECT 1 FROM contracts k2 WHERE k2.customer_id = c.id AND k2.status "
                   "<> 'cancelled'))",
                   "iii", now - (int64_t)a.cfg.new_within_days * 86400,
-                  now - (int64_t)a.cfg.inactive_after_days * 86400,
-                  (int64_t)(today - 90) * 86400);
+                  now - (int64_t)a.cfg.inactive_after_days * 86400, (int64_t)(today - 90) * 86400);
         t[r] = now_ms() - t0;
     }
     printf("%-58s %8.2f ms  (%lld match)\n", "peer: the same count in SQL (SQLite)", median(t, 5),

@@ -348,4 +348,14 @@ test('the CLI: count, members as CSV and JSON, list, groups, errors', async () =
   assert.equal(JSON.parse(show.stdout).expr, 'at_risk');
   assert.equal(cli(['segment', 'show', 'nope', '--db', srv.db]).status, 2);
   assert.equal(cli(['segment', '--db', srv.db]).status, 1);
+  // an empty database: every field, scores included, counts nobody
+  const empty = `${srv.dir}/empty.db`;
+  for (const expr of ['clv > 0 OR quadrant = strangers', 'rfm_segment = champions AND abc_class = A', 'lifecycle = new']) {
+    const r = cli(['segment', 'count', '--expr', expr, '--db', empty]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '0');
+  }
+  const eg = cli(['segment', 'groups', '--json', '--db', empty]);
+  assert.equal(eg.status, 0, eg.stderr);
+  assert.ok(JSON.parse(eg.stdout).groups.every((x) => x.count === 0));
 });
