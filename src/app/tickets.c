@@ -653,9 +653,15 @@ int ticket_update(struct ctx *c, int64_t id, const json_t *in, json_t **out)
         rc = fail(c, ERR_CONFLICT, "status", "a closed ticket cannot change");
     json_t *v;
     if (!rc && (v = json_object_get(in, "team_id"))) {
-        int64_t team = json_is_integer(v) ? json_integer_value(v) : 0;
+        int64_t team = json_is_integer(v) ? json_integer_value(v) : 0, next = 0;
         if (team)
             rc = team_ok(c, team, "team_id");
+        /* handed to another team without naming an agent: its turn order */
+        if (!rc && team && team != t.team_id && !json_object_get(in, "assignee_id")) {
+            rc = round_robin(c, team, &next);
+            if (!rc && next)
+                t.assignee_id = next;
+        }
         t.team_id = team ? team : NONE;
     }
     if (!rc && (v = json_object_get(in, "assignee_id"))) {
