@@ -17,9 +17,10 @@ import { Tasks } from './pages/Tasks';
 import { ServiceDesk } from './pages/ServiceDesk';
 import { Knowledge } from './pages/Knowledge';
 import { Segments } from './pages/Segments';
+import { Rules } from './pages/Rules';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules';
 
 export function App() {
   const { t } = useI18n();
@@ -97,6 +98,10 @@ export function App() {
       section = 'segments';
       body = <Segments />;
       break;
+    case 'rules':
+      section = 'rules';
+      body = <Rules />;
+      break;
     case 'service':
       section = 'service';
       body = <ServiceDesk route={route} />;
@@ -149,6 +154,8 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.marketing');
     case 'segments':
       return t('nav.segments');
+    case 'rules':
+      return t('nav.rules');
     case 'imports':
       return t('nav.imports');
     case 'settings':

@@ -15,6 +15,7 @@ const NAV: { id: Section; key: Key; icon: string }[] = [
   { id: 'marketing', key: 'nav.marketing', icon: '✉' },
   { id: 'audience', key: 'nav.audience', icon: '◔' },
   { id: 'segments', key: 'nav.segments', icon: '◎' },
+  { id: 'rules', key: 'nav.rules', icon: '⚡' },
   { id: 'imports', key: 'nav.imports', icon: '⇪' },
   { id: 'settings', key: 'nav.settings', icon: '⚙' },
 ];
