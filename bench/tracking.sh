@@ -17,7 +17,7 @@ row() { printf '%-46s %s\n' "$1" "$2"; }
 echo "== tracking ingestion ($(nproc) cores, $(date -u +%F))"
 echo bench-pass-1 | $BIN user add --db "$DB" --email bench@relatio.bench --role admin --password-stdin >/dev/null || exit 1
 TOKEN=$($BIN token create bench@relatio.bench --db "$DB")
-$BIN serve --db "$DB" --port "$PORT" 2>"$OUT/tracking-serve.log" & spid=$!
+$BIN serve --db "$DB" --port "$PORT" --threads "${BENCH_THREADS:-16}" 2>"$OUT/tracking-serve.log" & spid=$!
 trap 'kill $spid 2>/dev/null' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 KEY=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
@@ -26,21 +26,30 @@ KEY=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/j
 [ -n "$KEY" ] || { echo "no site key"; exit 1; }
 export KEY
 
+cpu() { awk '{print $14 + $15}' "/proc/$spid/stat"; } # server CPU time, clock ticks
+TICKS=$(getconf CLK_TCK)
 run() { # name batch connections
   local out="$OUT/wrk-tracking-$1.txt"
+  local c0; c0=$(cpu)
   BATCH=$2 wrk -t2 -c"$3" -d"${SECS}s" --latency -s bench/tracking.lua "http://127.0.0.1:$PORT" >"$out" 2>&1
   local rps p50 p99 errs
   rps=$(awk '/Requests\/sec/ {print $2}' "$out")
   p50=$(awk '$1 == "50%" {print $2}' "$out")
   p99=$(awk '$1 == "99%" {print $2}' "$out")
   errs=$(awk '/Non-2xx|Socket errors/ {print}' "$out" | tr '\n' ' ')
-  echo "$rps $p50 $p99 $errs"
+  local reqs; reqs=$(awk '/requests in/ {print $1}' "$out")
+  # the machine may be shared: requests per second of server CPU time as well
+  local per_cpu; per_cpu=$(echo "$reqs * $TICKS / ($(cpu) - $c0 + 1)" | bc)
+  echo "$rps $p50 $p99 $per_cpu $errs"
 }
 before=$(sqlite3 "$DB" "SELECT COUNT(*) FROM web_events")
-read -r b_rps b_p50 b_p99 b_err <<<"$(run batch100 100 8)"
+read -r b_rps b_p50 b_p99 b_cpu b_err <<<"$(run batch100 100 8)"
 row "POST /t/collect, 100 events per batch" "$b_rps req/s = $(echo "$b_rps * 100 / 1" | bc) events/s, p50 $b_p50, p99 $b_p99 $b_err"
-read -r s_rps s_p50 s_p99 s_err <<<"$(run single 1 32)"
+row "  per second of server CPU" "$(echo "$b_cpu * 100" | bc) events"
+read -r s_rps s_p50 s_p99 s_cpu s_err <<<"$(run single 1 32)"
 row "POST /t/collect, 1 event per request" "$s_rps req/s, p50 $s_p50, p99 $s_p99 $s_err"
+row "  per second of server CPU" "$s_cpu requests"
+row "load average during the run" "$(cut -d' ' -f1-3 /proc/loadavg)"
 after=$(sqlite3 "$DB" "SELECT COUNT(*) FROM web_events")
 logged=$(sqlite3 "$DB" "SELECT COUNT(*) FROM events")
 row "web events stored / mirrored in the event log" "$((after - before)) / $logged"

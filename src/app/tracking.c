@@ -5,6 +5,7 @@
 #include "app/tracking.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -560,6 +561,92 @@ int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *bat
     if (v.customer_id != v.guest_id)
         json_object_set_new(*out, "customer_id", json_integer(v.customer_id));
     return 0;
+}
+
+/* Group commit: concurrent collect requests share one transaction. The
+ * first request to find no leader becomes it, takes the waiting requests
+ * (up to GROUP_MAX), runs each in its own savepoint on its connection, commits
+ * once and wakes the others, whose answers are sent only after that commit. */
+#define GROUP_MAX 64
+
+struct pending {
+    struct ctx *c;
+    const struct collect_req *rq;
+    const json_t *batch;
+    json_t *out;
+    int rc, done;
+    struct pending *next;
+};
+
+static pthread_mutex_t group_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t group_done = PTHREAD_COND_INITIALIZER;
+static struct pending *group_head, *group_tail;
+static int group_leading;
+
+static void group_run(struct ctx *c, struct pending *list)
+{
+    int rc = store_begin(c->st, &c->err);
+    for (struct pending *p = list; p; p = p->next) {
+        if (rc) {
+            p->rc = rc;
+            p->c->err = c->err;
+            continue;
+        }
+        struct ctx lc = *p->c;
+        lc.st = c->st; /* the leader's connection holds the transaction */
+        err_clear(&lc.err);
+        p->rc = track_collect(&lc, p->rq, p->batch, &p->out);
+        p->c->err = lc.err;
+    }
+    if (!rc)
+        rc = store_commit(c->st, &c->err);
+    if (rc) /* nothing of the group is durable: nobody is told otherwise */
+        for (struct pending *p = list; p; p = p->next) {
+            if (!p->rc) {
+                json_decref(p->out);
+                p->out = NULL;
+                p->rc = rc;
+                p->c->err = c->err;
+            }
+        }
+}
+
+int track_collect_grouped(struct ctx *c, const struct collect_req *rq, const json_t *batch,
+                          json_t **out)
+{
+    struct pending me = {c, rq, batch, NULL, 0, 0, NULL};
+    pthread_mutex_lock(&group_lock);
+    if (group_tail)
+        group_tail->next = &me;
+    else
+        group_head = &me;
+    group_tail = &me;
+    while (!me.done) {
+        if (!group_leading) {
+            group_leading = 1;
+            struct pending *list = group_head, *last = list;
+            for (int n = 1; n < GROUP_MAX && last->next; n++)
+                last = last->next;
+            group_head = last->next;
+            if (!group_head)
+                group_tail = NULL;
+            last->next = NULL;
+            pthread_mutex_unlock(&group_lock);
+            group_run(c, list);
+            pthread_mutex_lock(&group_lock);
+            for (struct pending *p = list, *nx; p; p = nx) {
+                nx = p->next;
+                p->done = 1;
+            }
+            group_leading = 0;
+            pthread_cond_broadcast(&group_done);
+        } else {
+            pthread_cond_wait(&group_done, &group_lock);
+        }
+    }
+    pthread_mutex_unlock(&group_lock);
+    *out = me.out;
+    return me.rc;
 }
 
 /* ---------------------------------------------------------------- reports */

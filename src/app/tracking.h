@@ -44,6 +44,11 @@ struct collect_req {
  * "ignored","customer_id"?, "content":{slot: content}}. Unknown key:
  * ERR_NOTFOUND on "key"; an origin not registered: ERR_FORBIDDEN. */
 int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *batch, json_t **out);
+/* track_collect with group commit: concurrent calls share one transaction
+ * (each in its own savepoint), committed before any of them returns. What
+ * the HTTP collector calls. */
+int track_collect_grouped(struct ctx *c, const struct collect_req *rq, const json_t *batch,
+                          json_t **out);
 
 /* Signs an identify token for customer_id with the site's secret (what the
  * site's backend does; exposed for the CLI, tests and the e-mail links):

@@ -43,7 +43,7 @@ static int h_collect(struct req *r, struct resp *w)
     }
     struct collect_req rq = {req_header(r, "Origin"), req_header(r, "User-Agent"), NULL};
     json_t *out = NULL;
-    rc = track_collect(&r->c, &rq, r->body, &out);
+    rc = track_collect_grouped(&r->c, &rq, r->body, &out);
     if (rq.origin && (rc == 0 || (rc != ERR_FORBIDDEN && rc != ERR_NOTFOUND)))
         snprintf(w->cors, sizeof(w->cors), "%s", rq.origin);
     return rc ? rc : reply_json(w, 200, out);
