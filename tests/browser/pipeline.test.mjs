@@ -89,6 +89,13 @@ test('the deal page shows the history and its tasks; the forecast and tasks page
   await table.getByRole('row', { name: /Jan 2030/ }).getByRole('cell', { name: '€6,250.00' }).first().waitFor();
   assert.deepEqual(await axeViolations(page), []);
 
+  // the sales report: one deal lost, none won in the period
+  await page.getByRole('link', { name: 'Report' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Report' }).waitFor();
+  await page.locator('.stat', { hasText: 'Win rate' }).getByText('0.0 %').waitFor();
+  await page.getByRole('region', { name: 'Pipeline and results by owner' }).getByRole('rowheader', { name: 'admin@example.com' }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+
   await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Tasks' }).click();
   await page.getByRole('heading', { level: 1, name: 'Tasks' }).waitFor();
   const row = page.getByRole('row', { name: /Rappeler la boulangerie/ });

@@ -166,3 +166,21 @@ export async function calendarFeed(): Promise<{ token: string; url: string }> {
   const { data } = await request<{ token: string; url: string }>('POST', '/calendar/feed');
   return data;
 }
+
+export interface SalesReport {
+  from: string;
+  to: string;
+  won_deals: number;
+  lost_deals: number;
+  won_minor: number;
+  win_rate: number | null;
+  avg_cycle_days: number | null;
+  by_stage: { pipeline_id: number; stage_id: number; stage: string; currency: string; count: number; amount_minor: number; weighted_minor: number }[];
+  by_owner: { owner_id: number | null; owner_email: string | null; currency: string; open_deals: number; pipeline_minor: number; weighted_minor: number; won_deals: number; won_minor: number; lost_deals: number }[];
+  activity: { user_id: number; email: string; calls: number; meetings: number; emails: number; todos: number; tasks_done: number; tasks_open_overdue: number; interactions: number }[];
+}
+
+export async function salesReport(from: string, to: string, signal?: AbortSignal): Promise<SalesReport> {
+  const { data } = await request<SalesReport>('GET', `/reports/sales${qs({ from, to })}`, { signal });
+  return data;
+}

@@ -20,15 +20,17 @@ export function Pipeline({ route }: { route: Route }) {
   const [, sub, id] = route.parts;
   if (sub === 'deal' && id) return <DealPage key={id} id={id} />;
   if (sub === 'forecast') return <ForecastPage period={route.query.get('period')} />;
+  if (sub === 'report') return <ReportPage from={route.query.get('from')} to={route.query.get('to')} />;
   return <Board pipelineId={route.query.get('pipeline')} />;
 }
 
-function SubNav({ current }: { current: 'board' | 'forecast' }) {
+function SubNav({ current }: { current: 'board' | 'forecast' | 'report' }) {
   const { t } = useI18n();
   return (
     <nav class="subnav" aria-label={t('sales.views')}>
       <a href="#/pipeline" aria-current={current === 'board' ? 'page' : undefined}>{t('sales.board')}</a>
       <a href="#/pipeline/forecast" aria-current={current === 'forecast' ? 'page' : undefined}>{t('sales.forecast')}</a>
+      <a href="#/pipeline/report" aria-current={current === 'report' ? 'page' : undefined}>{t('sales.report')}</a>
       <a href="#/tasks">{t('tasks.title')}</a>
     </nav>
   );
@@ -488,5 +490,96 @@ function ForecastChart({ data }: { data: Forecast }) {
         <canvas ref={canvas} role="img" aria-label={title} />
       </div>
     </figure>
+  );
+}
+
+// ---- report -----------------------------------------------------------------
+
+function ReportPage({ from, to }: { from: string | null; to: string | null }) {
+  const i18n = useI18n();
+  const { t, fmt } = i18n;
+  const year = new Date().getUTCFullYear();
+  const f = from || `${year}-01-01`;
+  const tt = to || `${year}-12-31`;
+  const [range, setRange] = useState({ from: f, to: tt });
+  const [data, setData] = useState<sales.SalesReport | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    const ac = new AbortController();
+    setError(null);
+    sales.salesReport(f, tt, ac.signal).then(setData, (e) => { if (!isAbort(e)) setError(e); });
+    return () => ac.abort();
+  }, [f, tt]);
+  const pct = (v: number | null) => (v === null || v === undefined ? t('common.none') : `${(v * 100).toFixed(1)} %`);
+  return (
+    <div class="page">
+      <h1>{t('sales.report')}</h1>
+      <SubNav current="report" />
+      <form class="filters" onSubmit={(e) => { e.preventDefault(); navigate(`/pipeline/report?from=${range.from}&to=${range.to}`); }}>
+        <div class="field field-inline">
+          <label for="rp-from">{t('sales.from')}</label>
+          <input id="rp-from" type="date" value={range.from} onInput={(e) => setRange({ ...range, from: (e.target as HTMLInputElement).value })} />
+        </div>
+        <div class="field field-inline">
+          <label for="rp-to">{t('sales.to')}</label>
+          <input id="rp-to" type="date" value={range.to} onInput={(e) => setRange({ ...range, to: (e.target as HTMLInputElement).value })} />
+        </div>
+        <button type="submit" class="btn">{t('sales.show')}</button>
+      </form>
+      {error !== null && <p class="form-error" role="alert">{errorText(error, i18n)}</p>}
+      {!data && !error && <p class="muted" aria-busy="true">{t('common.loading')}</p>}
+      {data && !error && (
+        <>
+          <div class="stats-row">
+            <Stat label={t('sales.winRate')} value={pct(data.win_rate)} />
+            <Stat label={t('sales.wonLost')} value={`${data.won_deals} / ${data.lost_deals}`} />
+            <Stat label={t('sales.avgCycle')} value={data.avg_cycle_days === null ? t('common.none') : t('sales.days', { n: data.avg_cycle_days.toFixed(1) })} />
+          </div>
+          <Card title={t('sales.byOwner')} id="rp-owner">
+            <div class="table-wrap">
+              <table class="table table-compact">
+                <thead><tr><th scope="col">{t('sales.owner')}</th><th scope="col">{t('sales.openDeals')}</th><th scope="col">{t('sales.pipelineAmount')}</th><th scope="col">{t('sales.weighted')}</th><th scope="col">{t('sales.won')}</th><th scope="col">{t('sales.wonLost')}</th></tr></thead>
+                <tbody>
+                  {data.by_owner.map((o) => (
+                    <tr key={`${o.owner_id}-${o.currency}`}>
+                      <th scope="row">{o.owner_email ?? t('sales.noOwner')}</th>
+                      <td>{o.open_deals}</td>
+                      <td>{fmt.money(o.pipeline_minor, o.currency)}</td>
+                      <td>{fmt.money(o.weighted_minor, o.currency)}</td>
+                      <td>{fmt.money(o.won_minor, o.currency)}</td>
+                      <td>{o.won_deals} / {o.lost_deals}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Card>
+          <Card title={t('sales.byStage')} id="rp-stage">
+            <div class="table-wrap">
+              <table class="table table-compact">
+                <thead><tr><th scope="col">{t('sales.stage')}</th><th scope="col">{t('sales.openDeals')}</th><th scope="col">{t('sales.pipelineAmount')}</th><th scope="col">{t('sales.weighted')}</th></tr></thead>
+                <tbody>
+                  {data.by_stage.map((s) => (
+                    <tr key={`${s.stage_id}-${s.currency}`}><th scope="row">{s.stage}</th><td>{s.count}</td><td>{fmt.money(s.amount_minor, s.currency)}</td><td>{fmt.money(s.weighted_minor, s.currency)}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Card>
+          <Card title={t('sales.activity')} id="rp-activity">
+            <div class="table-wrap">
+              <table class="table table-compact">
+                <thead><tr><th scope="col">{t('sales.rep')}</th><th scope="col">{t('tasks.kind.call')}</th><th scope="col">{t('tasks.kind.meeting')}</th><th scope="col">{t('tasks.kind.email')}</th><th scope="col">{t('tasks.kind.todo')}</th><th scope="col">{t('tasks.overdue')}</th><th scope="col">{t('sales.interactions')}</th></tr></thead>
+                <tbody>
+                  {data.activity.map((a) => (
+                    <tr key={a.user_id}><th scope="row">{a.email}</th><td>{a.calls}</td><td>{a.meetings}</td><td>{a.emails}</td><td>{a.todos}</td><td>{a.tasks_open_overdue}</td><td>{a.interactions}</td></tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </Card>
+        </>
+      )}
+    </div>
   );
 }
