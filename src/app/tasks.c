@@ -155,6 +155,19 @@ int task_create(struct ctx *c, const json_t *in, json_t **out)
         if (!rc)
             cid = dcid;
     }
+    int64_t tid = jint(in, "ticket_id", 0);
+    if (!rc && tid) { /* the service desk's ticket: its customer is the task's */
+        int64_t tcid = 0;
+        rc = store_int(c->st, &tcid, &c->err, "SELECT customer_id FROM tickets WHERE id = ?", "i",
+                       tid);
+        if (rc == ERR_NOTFOUND)
+            rc = fail(c, ERR_INVALID, "ticket_id", "no ticket %lld", (long long)tid);
+        if (!rc && cid && cid != tcid)
+            rc = fail(c, ERR_INVALID, "ticket_id", "ticket %lld belongs to another customer",
+                      (long long)tid);
+        if (!rc)
+            cid = tcid;
+    }
     if (!rc && cid && jint(in, "customer_id", 0)) {
         rc = customer_exists(c, cid);
         if (rc == ERR_NOTFOUND)

@@ -25,7 +25,8 @@ extern const struct field task_update_fields[];
  * Without an assignee nor a team the task goes to the acting user (the
  * system's tasks stay unassigned). A deal link without customer_id takes the
  * deal's customer. Emits task.created {task_id, kind, title, due_at,
- * assignee_id, team, deal_id, ticket_id} in the same transaction.
+ * assignee_id, team, deal_id, ticket_id} in the same transaction. A ticket
+ * link, like a deal link, gives the customer (and must agree with it).
  * Other services (rules engine, campaign call lists) call this inside their
  * own transaction: it nests as a savepoint. *out (caller owns) gets the
  * task. ERR_INVALID naming the field on bad input. */

@@ -95,6 +95,12 @@ test('bad input is refused naming the field, and nothing is written', async () =
   const c = await newCustomer();
   const other = await newCustomer();
   const deal = (await srv.req('POST', '/api/v1/deals', { customer_id: other.id, title: 'Autre', amount_minor: 1 })).json;
+  const ticket = await srv.req('POST', '/api/v1/tickets', { customer_id: other.id, kind: 'complaint', subject: 'Colis abîmé' });
+  assert.equal(ticket.status, 201, JSON.stringify(ticket.json));
+  const linked = await srv.req('POST', '/api/v1/tasks', { kind: 'call', title: 'Rappeler pour le colis', ticket_id: ticket.json.id });
+  assert.equal(linked.status, 201);
+  assert.equal(linked.json.customer_id, other.id, 'the ticket gives the customer');
+  assert.equal((await srv.req('GET', `/api/v1/tasks?ticket_id=${ticket.json.id}`)).json.items.length, 1);
   const cases = [
     [{ kind: 'visit', title: 'x' }, 'kind'],
     [{ kind: 'call' }, 'title'],
@@ -105,6 +111,8 @@ test('bad input is refused naming the field, and nothing is written', async () =
     [{ kind: 'call', title: 'x', customer_id: 999999 }, 'customer_id'],
     [{ kind: 'call', title: 'x', customer_id: c.id, deal_id: deal.id }, 'deal_id'],
     [{ kind: 'call', title: 'x', deal_id: 999999 }, 'deal_id'],
+    [{ kind: 'call', title: 'x', ticket_id: 999999 }, 'ticket_id'],
+    [{ kind: 'call', title: 'x', customer_id: c.id, ticket_id: ticket.json.id }, 'ticket_id'],
     [{ kind: 'call', title: 'x', assignee_id: 999999 }, 'assignee_id'],
     [{ kind: 'call', title: 'x', assignee_id: 1, team: 'paris' }, 'team'],
     [{ kind: 'call', title: 'x', priority: 'high' }, 'priority'],
