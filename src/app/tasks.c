@@ -201,6 +201,18 @@ int task_create(struct ctx *c, const json_t *in, json_t **out)
     return store_commit(c->st, &c->err);
 }
 
+/* A sales rep changes their own tasks, their team's, and those they created. */
+static int may_change(struct ctx *c, const json_t *task)
+{
+    json_t *a = json_object_get(task, "assignee_id"), *by = json_object_get(task, "created_by");
+    const char *team = jstr(task, "team");
+    if (json_is_integer(a) && json_integer_value(a) == c->actor.user_id)
+        return 1;
+    if (json_is_integer(by) && json_integer_value(by) == c->actor.user_id)
+        return 1;
+    return !json_is_integer(a) && team && c->actor.team[0] && !strcmp(team, c->actor.team);
+}
+
 int task_update(struct ctx *c, int64_t id, const json_t *in, json_t **out)
 {
     *out = NULL;
@@ -212,6 +224,9 @@ int task_update(struct ctx *c, int64_t id, const json_t *in, json_t **out)
     if (rc)
         return rc;
     rc = task_get(c, id, &before);
+    if (!rc && c->actor.role == ROLE_SALES && !may_change(c, before))
+        rc = fail(c, ERR_FORBIDDEN, "assignee_id",
+                  "task %lld is another rep's: ask its assignee or a manager", (long long)id);
     /* the times after the change, checked together */
     int64_t due = 0, end = 0, rem = 0;
     const json_t *src;

@@ -35,7 +35,9 @@ int task_create(struct ctx *c, const json_t *in, json_t **out);
 int task_get(struct ctx *c, int64_t id, json_t **out);
 
 /* Changes the fields sent (task_update_fields); "status":"done" closes it
- * (done_at, event task.done), "open" reopens. */
+ * (done_at, event task.done), "open" reopens. A sales rep changes only the
+ * tasks assigned to them, created by them or given to their team
+ * (ERR_FORBIDDEN). */
 int task_update(struct ctx *c, int64_t id, const json_t *in, json_t **out);
 
 /* Filters for task_list; zero / NULL members do not filter. */

@@ -134,6 +134,13 @@ test('bad input is refused naming the field, and nothing is written', async () =
   assert.equal(unchanged.remind_at, null);
   assert.equal(unchanged.sequence, 0);
   assert.equal((await srv.req('GET', '/api/v1/tasks/999999')).status, 404);
+  const rep = await userWithRole(srv, 'sales');
+  const other2 = await userWithRole(srv, 'sales');
+  const repTask = (await srv.req('POST', '/api/v1/tasks', { kind: 'todo', title: 'Mine' }, { auth: rep.token })).json;
+  assert.equal(repTask.assignee_id, rep.id);
+  assert.equal((await srv.req('PATCH', `/api/v1/tasks/${repTask.id}`, { status: 'done' }, { auth: other2.token })).status, 403);
+  assert.equal((await srv.req('PATCH', `/api/v1/tasks/${t.id}`, { title: 'not mine' }, { auth: rep.token })).status, 403);
+  assert.equal((await srv.req('PATCH', `/api/v1/tasks/${repTask.id}`, { status: 'done' }, { auth: rep.token })).status, 200);
   const analyst = await userWithRole(srv, 'analyst');
   assert.equal((await srv.req('POST', '/api/v1/tasks', { kind: 'todo', title: 'x' }, { auth: analyst.token })).status, 403);
   assert.equal((await srv.req('GET', '/api/v1/tasks', undefined, { auth: analyst.token })).status, 200);
