@@ -1157,7 +1157,7 @@ int loyalty_demo(struct ctx *c, int64_t members)
     if (!rc)
         rc = store_query(c->st, &s, &c->err,
                          "SELECT id FROM customers WHERE kind = 'person' AND orders_count > 0 "
-                         "ORDER BY revenue_minor DESC LIMIT ?",
+                         "ORDER BY revenue_minor DESC, id LIMIT ?",
                          "i", members);
     if (!rc)
         rc = collect_ids(c, s, &ids, &n);
