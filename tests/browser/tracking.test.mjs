@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import { startStack, freePort } from './harness.mjs';
+import { startStack, freePort, signIn, axeViolations } from './harness.mjs';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36';
 let stack, shop, shopBase, site, strict, customer;
@@ -118,5 +118,19 @@ test('a consent-required site sends nothing until the visitor accepts', async ()
   assert.equal(ack.accepted, 1, JSON.stringify(ack));
   const report = await stack.api.must('GET', `/api/v1/tracking/report?site=${strict.key}`);
   assert.equal(report.page_views, 1);
+  assert.deepEqual(stack.takeErrors(), []);
+});
+
+test('the audience page shows the tracked visits to staff', async () => {
+  const page = await stack.newPage();
+  await signIn(page);
+  await page.getByRole('link', { name: 'Audience' }).click();
+  await page.getByRole('heading', { name: 'Web audience' }).waitFor();
+  await page.getByLabel('Site').selectOption({ label: 'Shop' });
+  await page.getByRole('cell', { name: 'cheap trip to gabon' }).waitFor();
+  await page.getByRole('cell', { name: 'Added to cart' }).waitFor();
+  await page.getByRole('cell', { name: '/trips/gabon' }).waitFor();
+  assert.match(await page.locator('pre').first().textContent(), new RegExp(`data-key="${site.key}"`));
+  assert.deepEqual(await axeViolations(page), []);
   assert.deepEqual(stack.takeErrors(), []);
 });
