@@ -6,9 +6,12 @@
  */
 #include "app/tickets.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -1265,4 +1268,97 @@ int sla_sweep(struct ctx *c, int64_t *n)
         if (rc || k < 4096)
             return rc;
     }
+}
+
+/* ------------------------------------------------------------ scheduler */
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+    int running, stop;
+    long sweep_s, mail_s;
+    struct app *app;
+} sched = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static long env_seconds(const char *name, long dflt)
+{
+    const char *v = getenv(name);
+    char *end = NULL;
+    long n = v && *v ? strtol(v, &end, 10) : dflt;
+    return (v && *v && (!end || *end)) || n < 0 ? dflt : n;
+}
+
+static void *sched_main(void *arg)
+{
+    (void)arg;
+    struct timespec mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    int64_t now = mono.tv_sec, next_sweep = now + sched.sweep_s, next_mail = now + sched.mail_s;
+    pthread_mutex_lock(&sched.lock);
+    while (!sched.stop) {
+        int64_t due = INT64_MAX;
+        if (sched.sweep_s)
+            due = next_sweep;
+        if (sched.mail_s && next_mail < due)
+            due = next_mail;
+        /* the condition variable waits on the real-time clock */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        until.tv_sec += (time_t)(due - mono.tv_sec > 0 ? due - mono.tv_sec : 0);
+        int w = pthread_cond_timedwait(&sched.wake, &sched.lock, &until);
+        if (sched.stop)
+            break;
+        if (w != ETIMEDOUT)
+            continue;
+        pthread_mutex_unlock(&sched.lock);
+        clock_gettime(CLOCK_MONOTONIC, &mono);
+        struct ctx c;
+        if (sched.sweep_s && mono.tv_sec >= next_sweep) {
+            int64_t n = 0;
+            if (ctx_init(&c, sched.app, NULL) == 0 && sla_sweep(&c, &n))
+                log_warn("sla sweep: %s", c.err.msg);
+            else if (n)
+                log_info("sla sweep: %lld breaches", (long long)n);
+            next_sweep = mono.tv_sec + sched.sweep_s;
+        }
+        if (sched.mail_s && mono.tv_sec >= next_mail) {
+            json_t *out = NULL;
+            if (ctx_init(&c, sched.app, NULL) == 0 && ticket_mail_fetch(&c, NULL, &out))
+                log_warn("mail fetch: %s", c.err.msg);
+            json_decref(out);
+            next_mail = mono.tv_sec + sched.mail_s;
+        }
+        pthread_mutex_lock(&sched.lock);
+    }
+    pthread_mutex_unlock(&sched.lock);
+    return NULL;
+}
+
+int service_scheduler_start(struct app *a)
+{
+    const char *imap = getenv("RELATIO_IMAP_URL");
+    sched.sweep_s = env_seconds("RELATIO_SLA_SWEEP_SECONDS", 60);
+    sched.mail_s = imap && *imap ? env_seconds("RELATIO_MAIL_POLL_SECONDS", 60) : 0;
+    if (sched.running || (!sched.sweep_s && !sched.mail_s))
+        return -1;
+    sched.app = a;
+    sched.stop = 0;
+    if (pthread_create(&sched.thread, NULL, sched_main, NULL))
+        return -1;
+    sched.running = 1;
+    return 0;
+}
+
+void service_scheduler_stop(void)
+{
+    if (!sched.running)
+        return;
+    pthread_mutex_lock(&sched.lock);
+    sched.stop = 1;
+    pthread_cond_signal(&sched.wake);
+    pthread_mutex_unlock(&sched.lock);
+    pthread_join(sched.thread, NULL);
+    sched.running = 0;
 }

@@ -88,6 +88,15 @@ int team_add_member(struct ctx *c, int64_t team_id, int64_t user_id, json_t **ou
  * escalation team) and emits sla.breached. *n gets the number of breaches. */
 int sla_sweep(struct ctx *c, int64_t *n);
 
+/* The server's background work for the service desk: an SLA sweep every
+ * RELATIO_SLA_SWEEP_SECONDS (default 60; 0 turns it off) and, when
+ * RELATIO_IMAP_URL is set, a mail fetch every RELATIO_MAIL_POLL_SECONDS
+ * (default 60; 0: off). The first run comes one period after the start.
+ * start returns 0 when the thread runs (nothing to do is not an error: -1);
+ * stop wakes it and joins it. */
+int service_scheduler_start(struct app *a);
+void service_scheduler_stop(void);
+
 /* Demo data (service_demo.c): calendar, policies, teams, knowledge-base
  * articles in fr/en, and a few tickets on the first customers. Does nothing
  * when there are too few customers. */

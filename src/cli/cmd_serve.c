@@ -10,6 +10,7 @@
 #include "app/segments.h"
 #include "app/demo.h"
 #include "app/sendq.h"
+#include "app/tickets.h"
 #include "app/rules_engine.h"
 #include "app/users.h"
 #include "app/jobs.h"
@@ -67,11 +68,14 @@ static int serve(struct app *a, const char *bind, const char *port_s, const char
     int warming = pthread_create(&warmer, NULL, warm, a) == 0;
     int scheduling = rules_scheduler_start(a, 1000) == 0; /* rules: events, waits, schedules */
     int segmenting = segments_scheduler_start(a, 60000) == 0; /* segment memberships */
+    int servicing = service_scheduler_start(a) == 0; /* SLA sweep, support mailbox */
     struct sendq_worker sender; /* delivers the campaign send queue in the background */
     if (sendq_start(&sender, a))
         fprintf(stderr, "relatio: the send queue worker did not start\n");
     int rc = http_serve(a, bind ? bind : "127.0.0.1", (int)port, root, (int)threads, &e);
     sendq_stop(&sender);
+    if (servicing)
+        service_scheduler_stop();
     if (segmenting)
         segments_scheduler_stop();
     if (scheduling)

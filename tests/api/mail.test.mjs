@@ -4,7 +4,8 @@
 // high-water mark imports nothing twice, duplicates are ignored.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, cli } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { startServer, cli, freePort, BIN } from './harness.mjs';
 import { startDovecot, startSmtp } from './mailbox.mjs';
 
 let srv, imap, smtp;
@@ -15,6 +16,7 @@ before(async () => {
     RELATIO_NOW: '2026-11-23T10:00:00Z',
     RELATIO_IMAP_URL: imap.url, RELATIO_IMAP_USER: imap.user, RELATIO_IMAP_PASSWORD: imap.password,
     RELATIO_SMTP_URL: smtp.url, RELATIO_SUPPORT_FROM: 'Service client <support@relatio.test>',
+    RELATIO_MAIL_POLL_SECONDS: '0', // fetched on demand here; the poll has its own test
   } });
 });
 after(async () => {
@@ -139,4 +141,32 @@ Une autre question.
   const none = cli(['mail', 'fetch', '--db', srv.db], { env: { RELATIO_IMAP_URL: '' } });
   assert.equal(none.status, 2);
   assert.match(none.stderr, /RELATIO_IMAP_URL/);
+});
+
+test('serve polls the mailbox by itself when RELATIO_MAIL_POLL_SECONDS is set', { timeout: 60000 }, async () => {
+  const port = await freePort();
+  const env = { ...process.env, RELATIO_PWHASH: 'fast', RELATIO_LOG: 'warn', RELATIO_IMAP_URL: imap.url, RELATIO_IMAP_USER: imap.user, RELATIO_IMAP_PASSWORD: imap.password, RELATIO_MAIL_POLL_SECONDS: '1', RELATIO_SLA_SWEEP_SECONDS: '1' };
+  const proc = spawn(BIN, ['serve', '--db', srv.db, '--port', String(port), '--bind', '127.0.0.1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+  try {
+    imap.deliver(`From: zoe@example.fr
+Subject: Relance automatique
+Message-ID: <poll.4@example.fr>
+
+Toujours en attente.
+`);
+    let found = null;
+    for (let i = 0; i < 200 && !found; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const list = (await srv.req('GET', '/api/v1/tickets?limit=500')).json.items;
+      found = list.find((t) => t.subject === 'Relance automatique');
+    }
+    assert.ok(found, `the poll imported the message: ${stderr}`);
+    assert.equal(found.email_from, 'zoe@example.fr');
+  } finally {
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr.slice(-3000));
+  }
 });

@@ -9,14 +9,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { startServer, userWithRole, person, cli, freePort, BIN } from './harness.mjs';
 
 let srv;
-before(async () => { srv = await startServer({ env: { RELATIO_NOW: '2026-11-23T08:00:00Z' } }); });
+// the server's own minute sweep is off: the tests sweep at chosen instants
+const QUIET = { RELATIO_SLA_SWEEP_SECONDS: '0' };
+before(async () => { srv = await startServer({ env: { RELATIO_NOW: '2026-11-23T08:00:00Z', ...QUIET } }); });
 after(async () => { await srv.stop(); });
 
 /** Serves srv's database at instant `now` while fn runs (the clock of a
  *  second server process), then stops it and checks it exited cleanly. */
 async function at(now, fn) {
   const port = await freePort();
-  const env = { ...process.env, RELATIO_PWHASH: 'fast', RELATIO_LOG: 'warn', RELATIO_NOW: now };
+  const env = { ...process.env, RELATIO_PWHASH: 'fast', RELATIO_LOG: 'warn', RELATIO_NOW: now, ...QUIET };
   const proc = spawn(BIN, ['serve', '--db', srv.db, '--port', String(port), '--bind', '127.0.0.1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
