@@ -375,22 +375,34 @@ static int start_run(struct ctx *c, const struct crule *r, int64_t cid, const ch
         snprintf(wkey, sizeof(wkey), "%s", key);
     char *ctxs = json_dumps(context, JSON_COMPACT);
     int cut = depth >= RULES_MAX_DEPTH;
-    int64_t changes = 0, run_id = 0;
-    int rc = store_run(c->st, &changes, &c->err,
-                       "INSERT INTO rule_runs(rule_id, customer_id, window_key, event_id, depth, "
-                       "context, status, next_step, started_at, updated_at) VALUES (?, ?, ?, ?, ?, "
-                       "?, ?, 0, ?, ?) ON CONFLICT(rule_id, customer_id, window_key) DO NOTHING",
-                       "iisIissii", r->id, cid, wkey, event_id ? event_id : INT64_MIN,
-                       (int64_t)depth, ctxs ? ctxs : "{}", cut ? "cut" : "running", now, now);
+    /* a journey that starts with a wait is parked at once (one write) */
+    const json_t *first = json_object_get(json_array_get(r->steps, 0), "wait");
+    int park = first && !cut;
+    int64_t run_id = 0;
+    int rc =
+        store_int(c->st, &run_id, &c->err,
+                  "INSERT INTO rule_runs(rule_id, customer_id, window_key, event_id, depth, "
+                  "context, status, next_step, due_at, started_at, updated_at) VALUES (?, ?, "
+                  "?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(rule_id, customer_id, window_key) DO "
+                  "NOTHING RETURNING id",
+                  "iisIissiIii", r->id, cid, wkey, event_id ? event_id : INT64_MIN, (int64_t)depth,
+                  ctxs ? ctxs : "{}",
+                  cut    ? "cut"
+                  : park ? "waiting"
+                         : "running",
+                  (int64_t)(park ? 1 : 0), park ? now + dur_secs(first) : INT64_MIN, now, now);
     free(ctxs);
-    if (rc || !changes)
-        return rc; /* already fired in this window: at most once */
-    rc = store_int(c->st, &run_id, &c->err,
-                   "SELECT id FROM rule_runs WHERE rule_id = ? AND customer_id = ? AND window_key "
-                   "= ?",
-                   "iis", r->id, cid, wkey);
+    if (rc == ERR_NOTFOUND) { /* already fired in this window: at most once */
+        err_clear(&c->err);
+        return 0;
+    }
     if (rc)
         return rc;
+    if (park) {
+        if (st)
+            st->runs++;
+        return 0;
+    }
     if (cut) {
         char d[96];
         snprintf(d, sizeof(d), "cut: the event is %d rule hops deep (limit %d)", depth,
