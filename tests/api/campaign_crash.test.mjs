@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { startServer, cli, freePort, BIN } from './harness.mjs';
+import { rmSync } from 'node:fs';
+import { startServer, person, freePort, BIN } from './harness.mjs';
 import { startSmtpSink, until } from './sinks.mjs';
 
 const N = 1000;
@@ -35,24 +34,12 @@ test('SIGKILL during a 1,000-message campaign, restart: exactly 1,000 distinct m
       quiet_start: null, quiet_end: null, rate_per_sec: 150, pressure_max: 0,
     });
     assert.equal(r.status, 200);
-    // the customers come from a CSV import (the CLI, on the live database), their consents from the API
-    const csv = path.join(srv.dir, 'customers.csv');
-    writeFileSync(csv, 'external_id,first_name,last_name,email\n' +
-      Array.from({ length: N }, (_, i) => `X${i},Client${i},Crash,crash-${i}@example.test`).join('\n') + '\n');
-    const imp = cli(['import', 'customers', csv, '--db', srv.db]);
-    assert.equal(imp.status, 0, imp.stderr);
-    const ids = [];
-    for (let cursor = ''; ;) {
-      const page = await srv.req('GET', `/api/v1/customers?limit=500${cursor}`);
-      ids.push(...page.json.items.filter((c) => /^crash-/.test(c.email)).map((c) => c.id));
-      if (!page.json.next_cursor) break;
-      cursor = `&cursor=${encodeURIComponent(page.json.next_cursor)}`;
-    }
-    assert.equal(ids.length, N);
-    ids.sort((a, b) => a - b);
-    await parallel(ids, 8, async (id) => {
-      const k = await srv.req('POST', `/api/v1/customers/${id}/consents`, { channel: 'email', purpose: 'marketing', granted: true });
+    const ids = await parallel(Array.from({ length: N }, (_, i) => i), 8, async (i) => {
+      const c = await srv.req('POST', '/api/v1/customers', person({ email: `crash-${i}@example.test` }));
+      assert.equal(c.status, 201, JSON.stringify(c.json));
+      const k = await srv.req('POST', `/api/v1/customers/${c.json.id}/consents`, { channel: 'email', purpose: 'marketing', granted: true });
       assert.equal(k.status, 201);
+      return c.json.id;
     });
     r = await srv.req('POST', '/api/v1/campaigns', {
       name: 'Crash', channel: 'email', control_pct: 0, customer_ids: ids,
@@ -109,6 +96,7 @@ test('SIGKILL during a 1,000-message campaign, restart: exactly 1,000 distinct m
     assert.equal(code, 0, stderr.slice(-3000));
   } finally {
     if (second) second.kill('SIGKILL');
+    if (srv.proc.exitCode === null && !srv.proc.signalCode) srv.proc.kill('SIGKILL');
     await smtp.stop();
     rmSync(srv.dir, { recursive: true, force: true });
   }

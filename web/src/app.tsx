@@ -18,6 +18,7 @@ import { ServiceDesk } from './pages/ServiceDesk';
 import { Knowledge } from './pages/Knowledge';
 import { Segments } from './pages/Segments';
 import { Rules } from './pages/Rules';
+import { Campaigns } from './pages/Campaigns';
 import { ErrorBox } from './components/bits';
 
 export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules';
@@ -102,6 +103,10 @@ export function App() {
       section = 'rules';
       body = <Rules />;
       break;
+    case 'audience':
+      section = 'audience';
+      body = <Audience />;
+      break;
     case 'service':
       section = 'service';
       body = <ServiceDesk route={route} />;
@@ -110,11 +115,10 @@ export function App() {
       section = 'knowledge';
       body = <Knowledge route={route} />;
       break;
-    case 'audience':
-      section = 'audience';
-      body = <Audience />;
-      break;
     case 'marketing':
+      section = 'marketing';
+      body = <Campaigns />;
+      break;
     case 'imports':
     case 'settings':
       section = page;
@@ -146,10 +150,10 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.tasks');
     case 'service':
       return t('nav.service');
-    case 'audience':
-      return t('nav.audience');
     case 'knowledge':
       return t('nav.knowledge');
+    case 'audience':
+      return t('nav.audience');
     case 'marketing':
       return t('nav.marketing');
     case 'segments':
