@@ -85,3 +85,6 @@ bench/tracking.sh
 
 # SLA breach sweep over 1,000,000 open tickets (its own database)
 bench/sla.sh
+
+# rules engine: events/s through the consumer with every template on (its own database)
+bench/rules.sh
