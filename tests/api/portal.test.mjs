@@ -234,3 +234,20 @@ test('password: set, sign in, sign out; five wrong passwords lock the account', 
   // no account for this address: the same 401 as a wrong password
   assert.equal((await new Portal().req('POST', '/portal/v1/auth/login', { email: 'nobody@example.org', password: 'whatever-1' })).status, 401);
 });
+
+test('surveys: a customer answers in their space; the score lands on their record only', async () => {
+  const sv = await srv.req('POST', '/api/v1/surveys', { name: 'Site satisfaction', kind: 'csat', question: 'Are you satisfied with our site?' });
+  assert.equal(sv.status, 201, JSON.stringify(sv.json));
+  const p = await signedIn(alice.email);
+  const bad = await p.req('POST', `/portal/v1/surveys/${sv.json.id}/answers`, { score: 9 });
+  assert.equal(bad.status, 422);
+  const a = await p.req('POST', `/portal/v1/surveys/${sv.json.id}/answers`, { score: 2, comment: 'Too slow' });
+  assert.equal(a.status, 201, JSON.stringify(a.json));
+  const mine = await p.req('GET', '/portal/v1/surveys');
+  assert.equal(mine.status, 200);
+  assert.ok(JSON.stringify(mine.json).includes('Too slow'));
+  const bobs = await srv.req('GET', `/api/v1/customers/${bob.id}/timeline?kind=survey`);
+  assert.equal(bobs.json.items.length, 0);
+  const alices = await srv.req('GET', `/api/v1/customers/${alice.id}/timeline?kind=survey`);
+  assert.equal(alices.json.items.length, 1);
+});
