@@ -712,6 +712,68 @@ int deal_move(struct ctx *c, int64_t id, const json_t *in, json_t **out)
     return store_commit(c->st, &c->err);
 }
 
+int deal_reopen(struct ctx *c, int64_t id, const json_t *in, json_t **out)
+{
+    int rc = fields_check(deal_move_fields, in, FIELDS_CREATE, &c->err);
+    if (rc)
+        return rc;
+    int64_t to = jint(in, "stage_id", 0), prob = 0, now = time_now();
+    const char *reason = jstr(in, "reason");
+    char kind[8] = "";
+    json_t *before = NULL;
+    *out = NULL;
+    if (!(reason && *reason))
+        return fail(c, ERR_INVALID, "reason", "say why the deal is reopened");
+    rc = store_begin(c->st, &c->err);
+    if (rc)
+        return rc;
+    rc = deal_row(c, id, &before);
+    const char *status = rc ? NULL : jstr(before, "status");
+    if (!rc && !strcmp(status, "open"))
+        rc = fail(c, ERR_CONFLICT, "status", "deal %lld is open already", (long long)id);
+    if (!rc)
+        rc = stage_of(c, jint(before, "pipeline_id", 0), to, "stage_id", kind, &prob);
+    if (!rc && strcmp(kind, "open"))
+        rc = fail(c, ERR_INVALID, "stage_id", "a deal reopens in an open stage");
+    int64_t from = jint(before, "stage_id", 0), cid = jint(before, "customer_id", 0);
+    if (!rc)
+        rc = store_run(c->st, NULL, &c->err,
+                       "UPDATE deals SET stage_id = ?1, probability = ?2, status = 'open', "
+                       "close_reason = NULL, closed_at = NULL, stage_at = ?3, updated_at = ?3, "
+                       "version = version + 1 WHERE id = ?4",
+                       "iiii", to, prob, now, id);
+    if (!rc)
+        rc = store_run(c->st, NULL, &c->err,
+                       "INSERT INTO deal_stage_history(deal_id, customer_id, at, from_stage_id, "
+                       "to_stage_id, amount_minor, probability, reason, user_id) SELECT id, "
+                       "customer_id, ?, ?, stage_id, amount_minor, probability, ?, ? FROM deals "
+                       "WHERE id = ?",
+                       "iisIi", now, from, reason, c->actor.user_id ? c->actor.user_id : INT64_MIN,
+                       id);
+    if (!rc)
+        rc = deal_get(c, id, out);
+    if (!rc) {
+        json_t *data = json_pack(
+            "{s:I,s:I,s:I,s:O,s:s,s:s,s:O,s:O,s:I}", "deal_id", (json_int_t)id, "from_stage_id",
+            (json_int_t)from, "stage_id", (json_int_t)to, "stage", json_object_get(*out, "stage"),
+            "kind", "open", "reason", reason, "amount_minor", json_object_get(*out, "amount_minor"),
+            "currency", json_object_get(*out, "currency"), "probability", (json_int_t)prob);
+        rc = event_emit(c, "deal.reopened", cid, "deal", id, data, NULL);
+        if (!rc)
+            rc = event_emit(c, "deal.stage_changed", cid, "deal", id, data, NULL);
+        json_decref(data);
+    }
+    if (!rc)
+        rc = audit_record(c, "reopen", "deal", id, before, *out);
+    json_decref(before);
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+        return rollback(c, rc);
+    }
+    return store_commit(c->st, &c->err);
+}
+
 int deal_list(struct ctx *c, const struct deal_filter *f, int64_t after, int limit, json_t **out)
 {
     if (limit <= 0)

@@ -56,6 +56,11 @@ int deal_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
  * deal.lost {deal_id, amount_minor, currency, reason}. */
 int deal_move(struct ctx *c, int64_t id, const json_t *in, json_t **out);
 
+/* Reopens a won or lost deal (managers: the route's roles) in an open stage
+ * of its pipeline, with a reason; history row, events deal.reopened and
+ * deal.stage_changed. ERR_CONFLICT when it is open. */
+int deal_reopen(struct ctx *c, int64_t id, const json_t *in, json_t **out);
+
 struct deal_filter {
     int64_t pipeline_id, stage_id, owner_id, customer_id;
     const char *status; /* open|won|lost */

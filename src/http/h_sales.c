@@ -173,6 +173,16 @@ static int h_deals_move(struct req *r, struct resp *w)
     return reply_json(w, 200, out);
 }
 
+static int h_deals_reopen(struct req *r, struct resp *w)
+{
+    json_t *out = NULL;
+    int rc = deal_reopen(&r->c, r->id, r->body, &out);
+    if (rc)
+        return rc;
+    etag(w, out);
+    return reply_json(w, 200, out);
+}
+
 /* -------------------------------------------------------------------- leads */
 
 static int h_leads_list(struct req *r, struct resp *w)
@@ -305,6 +315,8 @@ const struct route sales_routes[] = {
     {"POST", "/api/v1/deals/{id}/stage", h_deals_move, SELLERS, "sales",
      "Move a deal to another stage of its pipeline; won/lost stages close it (reason)",
      deal_move_fields},
+    {"POST", "/api/v1/deals/{id}/reopen", h_deals_reopen, LEADS, "sales",
+     "Reopen a won or lost deal in an open stage (managers; reason required)", deal_move_fields},
     {"GET", "/api/v1/customers/{id}/deals", h_customer_deals, STAFF, "sales",
      "Deals of a customer (status, limit, cursor)", NULL},
 

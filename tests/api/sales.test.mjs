@@ -134,6 +134,24 @@ test('illegal transitions and bad input are refused, naming the field, data unch
   assert.equal(ev.length, 1);
   assert.equal(ev[0].data.reason, 'budget cut');
 
+  // a manager may reopen it, with a reason, in an open stage; a rep may not
+  const rep = await userWithRole(srv, 'sales');
+  assert.equal((await srv.req('POST', `/api/v1/deals/${d.id}/reopen`, { stage_id: stageId(p, 'Proposal'), reason: 'budget back' }, { auth: rep.token })).status, 403);
+  const noWhy = await srv.req('POST', `/api/v1/deals/${d.id}/reopen`, { stage_id: stageId(p, 'Proposal') });
+  assert.equal(noWhy.json.errors[0].field, 'reason');
+  const toWon = await srv.req('POST', `/api/v1/deals/${d.id}/reopen`, { stage_id: stageId(p, 'Won'), reason: 'x' });
+  assert.equal(toWon.status, 422);
+  assert.equal(toWon.json.errors[0].field, 'stage_id');
+  const reopened = await srv.req('POST', `/api/v1/deals/${d.id}/reopen`, { stage_id: stageId(p, 'Proposal'), reason: 'budget back' });
+  assert.equal(reopened.status, 200);
+  assert.equal(reopened.json.status, 'open');
+  assert.equal(reopened.json.closed_at, null);
+  assert.equal(reopened.json.probability, 50);
+  assert.equal(reopened.json.history.at(-1).reason, 'budget back');
+  assert.equal((await srv.req('POST', `/api/v1/deals/${d.id}/reopen`, { stage_id: stageId(p, 'Proposal'), reason: 'again' })).status, 409);
+  assert.equal((await srv.req('GET', `/api/v1/events?customer_id=${c.id}&type=deal.reopened`)).json.items.length, 1);
+  assert.equal((await srv.req('POST', `/api/v1/deals/${d.id}/stage`, { stage_id: stageId(p, 'Lost'), reason: 'budget cut again' })).status, 200);
+
   // a stage holding deals keeps its kind; stages can be renamed and reordered
   const kind = await srv.req('PATCH', `/api/v1/pipelines/${p.id}/stages/${stageId(p, 'Lost')}`, { kind: 'open' });
   assert.equal(kind.status, 409);
