@@ -16,8 +16,8 @@
 #include "util/timeu.h"
 
 #define NONE INT64_MIN
-#define KB_MAX_WORDS 8     /* words of a query that count */
-#define KB_MAX_SUGGEST 40  /* distinct words of a ticket that count */
+#define KB_MAX_WORDS 8    /* words of a query that count */
+#define KB_MAX_SUGGEST 40 /* distinct words of a ticket that count */
 #define KB_MAX_POSTINGS 100000
 
 static const char *jstr(const json_t *o, const char *k)
@@ -50,15 +50,16 @@ const struct field kb_vote_fields[] = {
 
 /* Words too common to say anything about an article, French and English. */
 static const char *const stop_words[] = {
-    "a",    "au",  "aux",  "avec", "ce",   "ces",  "dans", "de",  "des",  "du",   "elle", "en",
-    "et",   "il",  "je",   "la",   "le",   "les",  "leur", "lui", "ma",   "mais", "me",   "mes",
-    "mon",  "ne",  "nos",  "notre", "nous", "on",  "ou",   "par", "pas",  "pour", "qu",   "que",
-    "qui",  "sa",  "se",   "ses",  "son",  "sur",  "ta",   "te",  "tu",   "un",   "une",  "vos",
-    "votre", "vous", "an", "and",  "are",  "as",   "at",   "be",  "but",  "by",   "for",  "from",
-    "has",  "have", "i",   "in",   "is",   "it",   "its",  "my",  "of",   "on",   "or",   "our",
-    "so",   "that", "the", "their", "this", "to",  "was",  "we",  "what", "when", "with", "you",
-    "your", "est", "d",    "l",    "s",    "y",    "c",    "j",   "n",    "t",    "m",    "bonjour",
-    "hello", "merci", "thanks", NULL};
+    "a",    "au",   "aux",  "avec", "ce",   "ces",     "dans",  "de",    "des",    "du",
+    "elle", "en",   "et",   "il",   "je",   "la",      "le",    "les",   "leur",   "lui",
+    "ma",   "mais", "me",   "mes",  "mon",  "ne",      "nos",   "notre", "nous",   "on",
+    "ou",   "par",  "pas",  "pour", "qu",   "que",     "qui",   "sa",    "se",     "ses",
+    "son",  "sur",  "ta",   "te",   "tu",   "un",      "une",   "vos",   "votre",  "vous",
+    "an",   "and",  "are",  "as",   "at",   "be",      "but",   "by",    "for",    "from",
+    "has",  "have", "i",    "in",   "is",   "it",      "its",   "my",    "of",     "on",
+    "or",   "our",  "so",   "that", "the",  "their",   "this",  "to",    "was",    "we",
+    "what", "when", "with", "you",  "your", "est",     "d",     "l",     "s",      "y",
+    "c",    "j",    "n",    "t",    "m",    "bonjour", "hello", "merci", "thanks", NULL};
 
 static int is_stop(const char *w)
 {
@@ -74,7 +75,7 @@ struct termset {
     struct term {
         char w[64];
         int64_t n;
-    } *v;
+    } * v;
     size_t n, cap, max;
     int weight;
 };
@@ -155,12 +156,11 @@ int kb_category_list(struct ctx *c, json_t **out)
         return rc;
     json_t *items = json_array();
     while ((rc = stmt_step(s, &c->err)) == 1)
-        json_array_append_new(items,
-                              json_pack("{s:I,s:s,s:o,s:I}", "id", (json_int_t)stmt_int(s, 0),
-                                        "name", stmt_text(s, 1), "parent_id",
-                                        stmt_isnull(s, 2) ? json_null()
-                                                          : json_integer(stmt_int(s, 2)),
-                                        "articles", (json_int_t)stmt_int(s, 3)));
+        json_array_append_new(
+            items, json_pack("{s:I,s:s,s:o,s:I}", "id", (json_int_t)stmt_int(s, 0), "name",
+                             stmt_text(s, 1), "parent_id",
+                             stmt_isnull(s, 2) ? json_null() : json_integer(stmt_int(s, 2)),
+                             "articles", (json_int_t)stmt_int(s, 3)));
     stmt_done(s);
     if (rc < 0) {
         json_decref(items);
@@ -172,10 +172,9 @@ int kb_category_list(struct ctx *c, json_t **out)
 
 /* -------------------------------------------------------------- articles */
 
-static const char *const art_names[] = {"id",          "title",       "body",       "lang",
-                                        "category_id", "category",    "visibility", "status",
-                                        "helpful",     "not_helpful", "author_id",  "created_at",
-                                        "updated_at",  NULL};
+static const char *const art_names[] = {
+    "id",     "title",   "body",        "lang",      "category_id", "category",   "visibility",
+    "status", "helpful", "not_helpful", "author_id", "created_at",  "updated_at", NULL};
 #define ART_SELECT                                                                                 \
     "SELECT a.id, a.title, a.body, a.lang, a.category_id, k.name, a.visibility, a.status, "        \
     "a.helpful, a.not_helpful, a.author_id, a.created_at, a.updated_at FROM kb_articles a LEFT "   \
@@ -365,10 +364,11 @@ int kb_vote(struct ctx *c, int64_t id, const json_t *in, json_t **out)
                        "iiIsi", id, (int64_t)helpful, c->actor.user_id ? c->actor.user_id : NONE,
                        jstr(in, "comment"), time_now());
     if (!rc)
-        rc = store_run(c->st, NULL, &c->err,
-                       helpful ? "UPDATE kb_articles SET helpful = helpful + 1 WHERE id = ?"
-                               : "UPDATE kb_articles SET not_helpful = not_helpful + 1 WHERE id = ?",
-                       "i", id);
+        rc =
+            store_run(c->st, NULL, &c->err,
+                      helpful ? "UPDATE kb_articles SET helpful = helpful + 1 WHERE id = ?"
+                              : "UPDATE kb_articles SET not_helpful = not_helpful + 1 WHERE id = ?",
+                      "i", id);
     if (!rc)
         rc = kb_article_get(c, id, 0, out);
     if (rc) {

@@ -83,8 +83,8 @@ int service_demo_seed(struct ctx *c)
     json_t *week = json_pack("[s,s]", "09:00", "18:00");
     rc = make(c, sla_calendar_create,
               json_pack("{s:s,s:i,s:{s:O,s:O,s:O,s:O,s:O},s:[s,s,s,s,s,s,s,s,s,s,s]}", "name",
-                        "Bureau Paris", "tz_offset_minutes", 60, "hours", "mon", week, "tue",
-                        week, "wed", week, "thu", week, "fri", week, "holidays", "2026-11-11",
+                        "Bureau Paris", "tz_offset_minutes", 60, "hours", "mon", week, "tue", week,
+                        "wed", week, "thu", week, "fri", week, "holidays", "2026-11-11",
                         "2026-12-25", "2027-01-01", "2027-04-05", "2027-05-01", "2027-05-08",
                         "2027-05-13", "2027-05-24", "2027-07-14", "2027-08-15", "2027-11-01"),
               &cal);
@@ -92,14 +92,14 @@ int service_demo_seed(struct ctx *c)
     if (!rc) /* equally specific policies: the newest wins, so urgent last */
         rc = make(c, sla_policy_create,
                   json_pack("{s:s,s:s,s:i,s:i,s:I}", "name", "Réclamations", "kind", "complaint",
-                            "first_response_minutes", 120, "resolution_minutes", 960,
-                            "calendar_id", (json_int_t)cal),
+                            "first_response_minutes", 120, "resolution_minutes", 960, "calendar_id",
+                            (json_int_t)cal),
                   NULL);
     if (!rc)
         rc = make(c, sla_policy_create,
                   json_pack("{s:s,s:s,s:i,s:i,s:I}", "name", "Urgent", "priority", "urgent",
-                            "first_response_minutes", 30, "resolution_minutes", 240,
-                            "calendar_id", (json_int_t)cal),
+                            "first_response_minutes", 30, "resolution_minutes", 240, "calendar_id",
+                            (json_int_t)cal),
                   NULL);
     if (!rc)
         rc = make(c, sla_policy_create,
@@ -154,8 +154,8 @@ int service_demo_seed(struct ctx *c)
                             tickets[i].body, "team_id", (json_int_t)front),
                   &id);
         if (!rc && tickets[i].reply) {
-            json_t *in = json_pack("{s:s,s:s}", "body", tickets[i].reply, "status",
-                                   tickets[i].status);
+            json_t *in =
+                json_pack("{s:s,s:s}", "body", tickets[i].reply, "status", tickets[i].status);
             json_t *out = NULL;
             rc = ticket_reply(c, id, in, &out);
             json_decref(in);

@@ -77,8 +77,7 @@ static int parse_calendar(struct ctx *c, int64_t tz, const json_t *hours, const 
         int32_t day;
         char f[32];
         snprintf(f, sizeof(f), "holidays[%zu]", i);
-        if (i >= BIZ_MAX_HOLIDAYS || !json_is_string(v) ||
-            date_parse(json_string_value(v), &day))
+        if (i >= BIZ_MAX_HOLIDAYS || !json_is_string(v) || date_parse(json_string_value(v), &day))
             return fail(c, ERR_INVALID, f, "not a date (YYYY-MM-DD)");
         cal->holidays[cal->nholidays++] = day;
     }
@@ -106,8 +105,8 @@ int sla_calendar_create(struct ctx *c, const json_t *in, json_t **out)
     rc = store_int(c->st, &id, &c->err,
                    "INSERT INTO sla_calendars(name, tz_offset_minutes, hours, holidays, "
                    "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                   "sissi", json_string_value(json_object_get(in, "name")), tz, hs,
-                   hd ? hd : "[]", time_now());
+                   "sissi", json_string_value(json_object_get(in, "name")), tz, hs, hd ? hd : "[]",
+                   time_now());
     free(hs);
     free(hd);
     if (rc == ERR_EXISTS)
@@ -133,11 +132,11 @@ int sla_calendar_list(struct ctx *c, json_t **out)
         return rc;
     json_t *items = json_array();
     while ((rc = stmt_step(s, &c->err)) == 1)
-        json_array_append_new(
-            items, json_pack("{s:I,s:s,s:I,s:o,s:o}", "id", (json_int_t)stmt_int(s, 0), "name",
-                             stmt_text(s, 1), "tz_offset_minutes", (json_int_t)stmt_int(s, 2),
-                             "hours", json_loads(stmt_text(s, 3), 0, NULL), "holidays",
-                             json_loads(stmt_text(s, 4), 0, NULL)));
+        json_array_append_new(items, json_pack("{s:I,s:s,s:I,s:o,s:o}", "id",
+                                               (json_int_t)stmt_int(s, 0), "name", stmt_text(s, 1),
+                                               "tz_offset_minutes", (json_int_t)stmt_int(s, 2),
+                                               "hours", json_loads(stmt_text(s, 3), 0, NULL),
+                                               "holidays", json_loads(stmt_text(s, 4), 0, NULL)));
     stmt_done(s);
     if (rc < 0) {
         json_decref(items);
@@ -153,9 +152,9 @@ int sla_calendar_load(struct ctx *c, int64_t id, struct bizcal *cal)
     if (id <= 0)
         return 0;
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err,
-                         "SELECT tz_offset_minutes, hours, holidays FROM sla_calendars WHERE id = ?",
-                         "i", id);
+    int rc = store_query(
+        c->st, &s, &c->err,
+        "SELECT tz_offset_minutes, hours, holidays FROM sla_calendars WHERE id = ?", "i", id);
     if (rc)
         return rc;
     rc = stmt_step(s, &c->err);
@@ -185,10 +184,9 @@ int sla_policy_create(struct ctx *c, const json_t *in, json_t **out)
         return rc;
     json_t *cal = json_object_get(in, "calendar_id");
     int64_t cal_id = json_is_integer(cal) ? json_integer_value(cal) : 0, n = 0;
-    if (cal_id > 0 &&
-        (store_int(c->st, &n, &c->err, "SELECT COUNT(*) FROM sla_calendars WHERE id = ?", "i",
-                   cal_id) ||
-         n == 0))
+    if (cal_id > 0 && (store_int(c->st, &n, &c->err,
+                                 "SELECT COUNT(*) FROM sla_calendars WHERE id = ?", "i", cal_id) ||
+                       n == 0))
         return fail(c, ERR_INVALID, "calendar_id", "no calendar %lld", (long long)cal_id);
     int64_t fr = json_integer_value(json_object_get(in, "first_response_minutes"));
     int64_t res = json_integer_value(json_object_get(in, "resolution_minutes"));
@@ -225,10 +223,11 @@ int sla_policy_list(struct ctx *c, json_t **out)
     json_t *items = json_array();
     while ((rc = stmt_step(s, &c->err)) == 1) {
         json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:b}", "id", (json_int_t)stmt_int(s, 0), "name",
-                              stmt_text(s, 1), "first_response_minutes",
-                              (json_int_t)stmt_int(s, 4), "resolution_minutes",
-                              (json_int_t)stmt_int(s, 5), "active", (int)stmt_int(s, 7));
-        json_object_set_new(o, "kind", stmt_isnull(s, 2) ? json_null() : json_string(stmt_text(s, 2)));
+                              stmt_text(s, 1), "first_response_minutes", (json_int_t)stmt_int(s, 4),
+                              "resolution_minutes", (json_int_t)stmt_int(s, 5), "active",
+                              (int)stmt_int(s, 7));
+        json_object_set_new(o, "kind",
+                            stmt_isnull(s, 2) ? json_null() : json_string(stmt_text(s, 2)));
         json_object_set_new(o, "priority",
                             stmt_isnull(s, 3) ? json_null() : json_string(stmt_text(s, 3)));
         json_object_set_new(o, "calendar_id",

@@ -108,17 +108,17 @@ static int64_t col_or_none(struct stmt *s, int i)
 static int tk_load(struct ctx *c, int64_t id, struct tk *t)
 {
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err, "SELECT " TK_COLS " FROM tickets WHERE id = ?", "i",
-                         id);
+    int rc =
+        store_query(c->st, &s, &c->err, "SELECT " TK_COLS " FROM tickets WHERE id = ?", "i", id);
     if (rc)
         return rc;
     rc = stmt_step(s, &c->err);
     if (rc == 1) {
-        int64_t *f[] = {&t->id,          &t->customer_id, &t->team_id,     &t->assignee_id,
-                        &t->policy_id,   &t->created_at,  &t->fr_at,       &t->resolved_at,
-                        &t->closed_at,   &t->fr_due,      &t->res_due,     &t->fr_left,
-                        &t->res_left,    &t->paused_at,   &t->fr_breached, &t->res_breached,
-                        &t->escalated,   &t->csat_at};
+        int64_t *f[] = {&t->id,        &t->customer_id, &t->team_id,     &t->assignee_id,
+                        &t->policy_id, &t->created_at,  &t->fr_at,       &t->resolved_at,
+                        &t->closed_at, &t->fr_due,      &t->res_due,     &t->fr_left,
+                        &t->res_left,  &t->paused_at,   &t->fr_breached, &t->res_breached,
+                        &t->escalated, &t->csat_at};
         for (int i = 0; i < 18; i++)
             *f[i] = col_or_none(s, i);
         snprintf(t->kind, sizeof(t->kind), "%s", stmt_text(s, 18));
@@ -250,8 +250,7 @@ static int tk_set_status(struct ctx *c, struct tk *t, const char *to, const stru
     if (!strcmp(to, "resolved")) {
         /* the surveys capability sends the CSAT survey on this event */
         json_t *d = json_pack("{s:I,s:I,s:s,s:s}", "ticket_id", (json_int_t)t->id, "customer_id",
-                              (json_int_t)t->customer_id, "kind", t->kind, "priority",
-                              t->priority);
+                              (json_int_t)t->customer_id, "kind", t->kind, "priority", t->priority);
         int rc = event_emit(c, "ticket.resolved", t->customer_id, "ticket", t->id, d, NULL);
         json_decref(d);
         return rc;
@@ -279,9 +278,10 @@ static int tk_retarget(struct ctx *c, struct tk *t, int64_t now)
         fr_used = old.first_response_s -
                   (paused ? (t->fr_left != NONE ? t->fr_left : 0)
                           : (t->fr_due != NONE ? bizhours_between(&old.cal, now, t->fr_due) : 0));
-        res_used = old.resolution_s -
-                   (paused ? (t->res_left != NONE ? t->res_left : 0)
-                           : (t->res_due != NONE ? bizhours_between(&old.cal, now, t->res_due) : 0));
+        res_used =
+            old.resolution_s -
+            (paused ? (t->res_left != NONE ? t->res_left : 0)
+                    : (t->res_due != NONE ? bizhours_between(&old.cal, now, t->res_due) : 0));
     } else {
         fr_used = res_used = bizhours_between(&nw.cal, t->created_at, now);
     }
@@ -347,7 +347,7 @@ static const char ticket_types[] = "iisssssiiistttttttttbbtbsss";
     "t.resolved_at, t.closed_at, t.first_response_due_at, t.resolution_due_at, t.next_due_at, "    \
     "t.paused_at, t.first_response_breached, t.resolution_breached, t.breached_at, t.escalated, "  \
     "COALESCE(cu.name, TRIM(COALESCE(cu.first_name, '') || ' ' || COALESCE(cu.last_name, '')), "   \
-    "cu.email), tm.name, u.name FROM tickets t JOIN customers cu ON cu.id = t.customer_id LEFT "    \
+    "cu.email), tm.name, u.name FROM tickets t JOIN customers cu ON cu.id = t.customer_id LEFT "   \
     "JOIN teams tm ON tm.id = t.team_id LEFT JOIN users u ON u.id = t.assignee_id "
 
 static json_t *row_json(struct stmt *s, const char *const *names, const char *types)
@@ -373,10 +373,9 @@ static json_t *row_json(struct stmt *s, const char *const *names, const char *ty
 
 static int messages_json(struct ctx *c, int64_t ticket_id, json_t **out)
 {
-    static const char *const names[] = {"id",       "at",        "direction",
-                                        "internal", "author_id", "author_name",
-                                        "body",     "delivery",  "delivery_error",
-                                        "email_message_id", NULL};
+    static const char *const names[] = {
+        "id",   "at",       "direction",      "internal",         "author_id", "author_name",
+        "body", "delivery", "delivery_error", "email_message_id", NULL};
     struct stmt *s = NULL;
     int rc = store_query(c->st, &s, &c->err,
                          "SELECT m.id, m.at, m.direction, m.internal, m.author_id, u.name, m.body, "
@@ -571,8 +570,8 @@ static int ticket_insert(struct ctx *c, const json_t *in, const char *email_from
         return rc;
     if (team && !assignee && (rc = round_robin(c, team, &assignee)))
         return rc;
-    const char *kind = jstr(in, "kind"), *prio = jstr(in, "priority") ? jstr(in, "priority")
-                                                                      : "normal";
+    const char *kind = jstr(in, "kind"),
+               *prio = jstr(in, "priority") ? jstr(in, "priority") : "normal";
     struct sla_target tg;
     rc = sla_target_for(c, kind, prio, &tg);
     if (rc)
@@ -587,9 +586,8 @@ static int ticket_insert(struct ctx *c, const json_t *in, const char *email_from
                    "team_id, assignee_id, policy_id, email_from, created_at, updated_at, "
                    "first_response_due_at, resolution_due_at, next_due_at) VALUES (?, ?, ?, ?, "
                    "'new', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                   "issssIIIsiiIII", cid, kind,
-                   jstr(in, "channel") ? jstr(in, "channel") : "web", prio, jstr(in, "subject"),
-                   team ? team : NONE, assignee ? assignee : NONE,
+                   "issssIIIsiiIII", cid, kind, jstr(in, "channel") ? jstr(in, "channel") : "web",
+                   prio, jstr(in, "subject"), team ? team : NONE, assignee ? assignee : NONE,
                    tg.policy_id ? tg.policy_id : NONE, email_from, now, now, fr_due, res_due,
                    fr_due != NONE && fr_due < res_due ? fr_due : res_due);
     if (rc)
@@ -597,8 +595,7 @@ static int ticket_insert(struct ctx *c, const json_t *in, const char *email_from
     const char *body = jstr(in, "body");
     int64_t mid = 0;
     if (body && *body)
-        rc = add_message(c, *id, cid, "inbound", 0, body, jstr(in, "email_message_id"), NULL,
-                         &mid);
+        rc = add_message(c, *id, cid, "inbound", 0, body, jstr(in, "email_message_id"), NULL, &mid);
     if (rc)
         return rc;
     /* data: kind, priority, channel, team_id (null), assignee_id (null) */
@@ -728,8 +725,8 @@ static void send_reply(struct ctx *c, int64_t ticket_id, int64_t msg_id)
     if (!rc && stmt_step(s, &c->err) == 1 && !stmt_isnull(s, 0)) {
         snprintf(to, sizeof(to), "%s", stmt_text(s, 0));
         const char *subj = stmt_text(s, 1);
-        snprintf(subject, sizeof(subject), "%s[#%lld] %s",
-                 strncmp(subj, "Re:", 3) ? "Re: " : "", (long long)ticket_id, subj);
+        snprintf(subject, sizeof(subject), "%s[#%lld] %s", strncmp(subj, "Re:", 3) ? "Re: " : "",
+                 (long long)ticket_id, subj);
         body = strdup(stmt_text(s, 2));
         snprintf(msgid, sizeof(msgid), "%s", stmt_isnull(s, 3) ? "" : stmt_text(s, 3));
         snprintf(irt, sizeof(irt), "%s", stmt_isnull(s, 4) ? "" : stmt_text(s, 4));
@@ -790,8 +787,8 @@ int ticket_reply(struct ctx *c, int64_t id, const json_t *in, json_t **out)
                  (long long)id, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
     }
     if (!rc)
-        rc = add_message(c, id, t.customer_id, "outbound", internal, body,
-                         msgid[0] ? msgid : NULL, NULL, &mid);
+        rc = add_message(c, id, t.customer_id, "outbound", internal, body, msgid[0] ? msgid : NULL,
+                         NULL, &mid);
     if (!rc && !internal) {
         if (t.fr_at == NONE)
             t.fr_at = now; /* the first-response clock stops */
@@ -803,8 +800,8 @@ int ticket_reply(struct ctx *c, int64_t id, const json_t *in, json_t **out)
         rc = tk_save(c, &t, now);
     if (!rc) {
         /* data: message_id, internal */
-        json_t *d = json_pack("{s:I,s:b,s:s}", "message_id", (json_int_t)mid, "internal",
-                              internal, "direction", "outbound");
+        json_t *d = json_pack("{s:I,s:b,s:s}", "message_id", (json_int_t)mid, "internal", internal,
+                              "direction", "outbound");
         rc = event_emit(c, "ticket.replied", t.customer_id, "ticket", id, d, NULL);
         json_decref(d);
     }
@@ -836,9 +833,9 @@ static int thread_lookup(struct ctx *c, const char *refs, int64_t *ticket_id)
             continue;
         memcpy(id, p, n);
         id[n] = 0;
-        int rc = store_int(c->st, ticket_id, &c->err,
-                           "SELECT ticket_id FROM ticket_messages WHERE email_message_id = ?", "s",
-                           id);
+        int rc =
+            store_int(c->st, ticket_id, &c->err,
+                      "SELECT ticket_id FROM ticket_messages WHERE email_message_id = ?", "s", id);
         if (rc == 0)
             return 0;
         if (rc != ERR_NOTFOUND)
@@ -859,8 +856,7 @@ static int64_t subject_tag(const char *subject)
     return end && *end == ']' && v > 0 ? v : 0;
 }
 
-int ticket_from_mail(struct ctx *c, const struct inbound_mail *m, int64_t *ticket_id,
-                     int *created)
+int ticket_from_mail(struct ctx *c, const struct inbound_mail *m, int64_t *ticket_id, int *created)
 {
     *ticket_id = 0;
     *created = 0;
@@ -1035,10 +1031,10 @@ int ticket_mail_fetch(struct ctx *c, const struct imap_config *cfg, json_t **out
     free(uids);
     if (rc)
         return rc;
-    *out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "fetched", (json_int_t)n, "created",
-                     (json_int_t)created, "threaded", (json_int_t)threaded, "duplicates",
-                     (json_int_t)dups, "skipped", (json_int_t)skipped, "last_uid",
-                     (json_int_t)last);
+    *out =
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "fetched", (json_int_t)n, "created",
+                  (json_int_t)created, "threaded", (json_int_t)threaded, "duplicates",
+                  (json_int_t)dups, "skipped", (json_int_t)skipped, "last_uid", (json_int_t)last);
     return 0;
 }
 
@@ -1060,8 +1056,8 @@ int team_create(struct ctx *c, const json_t *in, json_t **out)
                        "INSERT INTO teams(name, assignment, escalation_team_id, created_at) "
                        "VALUES (?, ?, ?, ?) RETURNING id",
                        "ssIi", jstr(in, "name"),
-                       jstr(in, "assignment") ? jstr(in, "assignment") : "manual",
-                       esc ? esc : NONE, time_now());
+                       jstr(in, "assignment") ? jstr(in, "assignment") : "manual", esc ? esc : NONE,
+                       time_now());
     if (rc == ERR_EXISTS)
         rc = fail(c, ERR_EXISTS, "name", "a team with this name already exists");
     size_t i;
@@ -1097,8 +1093,8 @@ int team_create(struct ctx *c, const json_t *in, json_t **out)
     rc = team_list(c, &all);
     if (rc)
         return rc;
-    json_array_foreach(json_object_get(all, "items"), i, v) if (
-        json_integer_value(json_object_get(v, "id")) == id)
+    json_array_foreach(json_object_get(all, "items"), i,
+                       v) if (json_integer_value(json_object_get(v, "id")) == id)
     {
         *out = json_incref(v);
         break;
@@ -1121,8 +1117,7 @@ int team_list(struct ctx *c, json_t **out)
     json_t *items = json_array();
     while ((rc = stmt_step(s, &c->err)) == 1) {
         json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)stmt_int(s, 0), "name",
-                              stmt_text(s, 1), "assignment", stmt_text(s, 2),
-                              "escalation_team_id",
+                              stmt_text(s, 1), "assignment", stmt_text(s, 2), "escalation_team_id",
                               stmt_isnull(s, 3) ? json_null() : json_integer(stmt_int(s, 3)),
                               "members", json_loads(stmt_text(s, 4), 0, NULL));
         json_array_append_new(items, o);
@@ -1185,7 +1180,7 @@ static int breach_one(struct ctx *c, int64_t id, int64_t now, int64_t *n)
     }
     if (!which[0] && !which[1])
         return tk_save(c, &t, now); /* stale next_due_at: refresh it */
-    int moved = 0; /* handed to another team: the full row is written */
+    int moved = 0;                  /* handed to another team: the full row is written */
     if (!t.escalated) {
         t.escalated = 1;
         snprintf(t.priority, sizeof(t.priority), "%s", priority_up(t.priority));

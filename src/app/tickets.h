@@ -64,8 +64,7 @@ int ticket_reply(struct ctx *c, int64_t id, const json_t *in, json_t **out);
 struct inbound_mail {
     const char *message_id, *in_reply_to, *references, *subject, *from_addr, *from_name, *body;
 };
-int ticket_from_mail(struct ctx *c, const struct inbound_mail *m, int64_t *ticket_id,
-                     int *created);
+int ticket_from_mail(struct ctx *c, const struct inbound_mail *m, int64_t *ticket_id, int *created);
 
 /* The support mailbox from the environment: RELATIO_IMAP_URL
  * ("imap://host:port/INBOX"), RELATIO_IMAP_USER, RELATIO_IMAP_PASSWORD.

@@ -432,8 +432,8 @@ static char *strip_html(const char *s)
         } else if (!in_tag) {
             static const struct {
                 const char *ent, *txt;
-            } ents[] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&nbsp;", " "},
-                        {"&quot;", "\""}, {"&#39;", "'"}};
+            } ents[] = {{"&amp;", "&"},  {"&lt;", "<"},    {"&gt;", ">"},
+                        {"&nbsp;", " "}, {"&quot;", "\""}, {"&#39;", "'"}};
             size_t k = 0;
             for (; k < sizeof(ents) / sizeof(ents[0]); k++)
                 if (!strncmp(p, ents[k].ent, strlen(ents[k].ent)))

@@ -28,8 +28,7 @@ int imap_search_after(const struct imap_config *cfg, int64_t after_uid, int64_t 
                       size_t max, struct err *e);
 
 /* The raw message with that UID (caller frees *raw). */
-int imap_fetch(const struct imap_config *cfg, int64_t uid, char **raw, size_t *len,
-               struct err *e);
+int imap_fetch(const struct imap_config *cfg, int64_t uid, char **raw, size_t *len, struct err *e);
 
 /* A parsed message. Every string is owned by the struct (mail_parsed_free);
  * absent headers are NULL. body is the first text/plain part (or text/html

@@ -47,12 +47,9 @@ int cmd_mail(int argc, char **argv)
 {
     const char *db = cli_default_db(), *url = NULL, *user = NULL, *pass_env = NULL, *pos[1];
     int json = 0, np = 0;
-    const struct optdef defs[] = {{"db", &db},
-                                  {"url", &url},
-                                  {"user", &user},
-                                  {"password-env", &pass_env},
-                                  {"json", NULL, &json},
-                                  {NULL}};
+    const struct optdef defs[] = {{"db", &db},           {"url", &url},
+                                  {"user", &user},       {"password-env", &pass_env},
+                                  {"json", NULL, &json}, {NULL}};
     int rc = cli_parse("mail", argc, argv, defs, pos, 1, &np);
     if (rc)
         return rc;

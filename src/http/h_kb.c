@@ -46,8 +46,7 @@ static int h_kb_search(struct req *r, struct resp *w)
         rc = public_flag(r, &pub);
     json_t *out = NULL;
     if (!rc)
-        rc = kb_search(&r->c, req_query(r, "q"), req_query(r, "lang"), pub != 0, (int)limit,
-                       &out);
+        rc = kb_search(&r->c, req_query(r, "q"), req_query(r, "lang"), pub != 0, (int)limit, &out);
     return rc ? rc : reply_json(w, 200, out);
 }
 

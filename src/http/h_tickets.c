@@ -122,8 +122,8 @@ static int h_teams_member(struct req *r, struct resp *w)
     int rc = req_body(r, member_fields, 0);
     json_t *out = NULL;
     if (!rc)
-        rc = team_add_member(&r->c, r->id,
-                             json_integer_value(json_object_get(r->body, "user_id")), &out);
+        rc = team_add_member(&r->c, r->id, json_integer_value(json_object_get(r->body, "user_id")),
+                             &out);
     return rc ? rc : reply_json(w, 201, out);
 }
 
@@ -200,8 +200,7 @@ const struct route tickets_routes[] = {
     {"GET", "/api/v1/sla/calendars", h_calendars_list, STAFF, "sla", "Business-hours calendars",
      NULL},
     {"POST", "/api/v1/sla/calendars", h_calendars_create, LEADS, "sla",
-     "Create a business-hours calendar (weekly hours, UTC offset, holidays)",
-     sla_calendar_fields},
+     "Create a business-hours calendar (weekly hours, UTC offset, holidays)", sla_calendar_fields},
     {"GET", "/api/v1/sla/policies", h_policies_list, STAFF, "sla", "SLA policies", NULL},
     {"POST", "/api/v1/sla/policies", h_policies_create, LEADS, "sla",
      "Create an SLA policy (first-response and resolution targets by kind and priority)",

@@ -81,7 +81,8 @@ int bizcal_finish(struct bizcal *cal)
         cal->nholidays > BIZ_MAX_HOLIDAYS)
         return -1;
     for (int i = 0; i < 7; i++)
-        if (cal->open_min[i] < 0 || cal->close_min[i] > 1440 || cal->open_min[i] > cal->close_min[i])
+        if (cal->open_min[i] < 0 || cal->close_min[i] > 1440 ||
+            cal->open_min[i] > cal->close_min[i])
             return -1;
     qsort(cal->holidays, (size_t)cal->nholidays, sizeof(cal->holidays[0]), cmp_day);
     return 0;

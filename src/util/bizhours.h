@@ -10,9 +10,9 @@
 #define BIZ_MAX_HOLIDAYS 366
 
 struct bizcal {
-    int tz_offset_min;   /* local = UTC + offset; -720..840 */
-    int open_min[7];     /* per weekday, 0 = Monday: minutes after local midnight */
-    int close_min[7];    /* open == close: closed all day; close <= 1440 */
+    int tz_offset_min;                  /* local = UTC + offset; -720..840 */
+    int open_min[7];                    /* per weekday, 0 = Monday: minutes after local midnight */
+    int close_min[7];                   /* open == close: closed all day; close <= 1440 */
     int32_t holidays[BIZ_MAX_HOLIDAYS]; /* local days since 1970-01-01, sorted */
     int nholidays;
 };

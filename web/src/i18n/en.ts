@@ -316,6 +316,8 @@ export const en = {
   'sales.month': 'Month',
   'sales.openDeals': 'Open deals',
   'sales.chartTitle': 'Won and weighted pipeline against the objective, by month',
+  'sales.onlyMine': 'Only my deals',
+  'sales.team': 'Team',
   'sales.report': 'Report',
   'sales.winRate': 'Win rate',
   'sales.wonLost': 'Won / lost',

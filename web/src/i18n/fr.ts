@@ -318,6 +318,8 @@ export const fr: Record<Key, string> = {
   'sales.month': 'Mois',
   'sales.openDeals': 'Affaires en cours',
   'sales.chartTitle': 'Gagné et pipeline pondéré face à l’objectif, par mois',
+  'sales.onlyMine': 'Seulement mes affaires',
+  'sales.team': 'Équipe',
   'sales.report': 'Rapport',
   'sales.winRate': 'Taux de transformation',
   'sales.wonLost': 'Gagnées / perdues',
