@@ -79,6 +79,18 @@ int portal_link_request(struct ctx *c, const char *email, const char *base_url)
         log_info("portal: sign-in link asked for an unknown address");
         return 0;
     }
+    /* no mail bombing: at most PORTAL_LINKS_PER_HOUR links an hour, then
+     * the same silent answer */
+    int64_t recent = 0;
+    rc = store_int(c->st, &recent, &c->err,
+                   "SELECT COUNT(*) FROM portal_links WHERE customer_id = ? AND created_at > ?",
+                   "ii", cid, time_now() - 3600);
+    if (rc)
+        return rc;
+    if (recent >= PORTAL_LINKS_PER_HOUR) {
+        log_warn("portal: sign-in links for customer %lld over the hourly limit", (long long)cid);
+        return 0;
+    }
     const char *url = getenv("RELATIO_SMTP_URL");
     if (!url || !*url)
         return fail(c, ERR_UNAVAILABLE, "", "e-mail is not configured (RELATIO_SMTP_URL)");

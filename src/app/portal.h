@@ -15,6 +15,7 @@
 
 #define PORTAL_SESSION_TTL (7 * 86400)
 #define PORTAL_LINK_TTL (15 * 60) /* an e-mailed sign-in link lives 15 minutes */
+#define PORTAL_LINKS_PER_HOUR 5   /* links mailed to one customer in an hour */
 #define PORTAL_MAX_FAILURES 5     /* bad passwords in a row before a lock */
 #define PORTAL_LOCK_SECONDS (15 * 60)
 
@@ -29,8 +30,8 @@ extern const struct field portal_erasure_fields[];
  * portal account on first use): a single-use token valid PORTAL_LINK_TTL,
  * mailed with smtp_send (RELATIO_SMTP_URL) as base_url + "#/portal/link/" +
  * token. Unknown addresses do nothing and answer the same (no account
- * enumeration). ERR_UNAVAILABLE when the mail server refuses or is not
- * configured. */
+ * enumeration), and so do requests over PORTAL_LINKS_PER_HOUR.
+ * ERR_UNAVAILABLE when the mail server refuses or is not configured. */
 int portal_link_request(struct ctx *c, const char *email, const char *base_url);
 /* Redeems a link token once: opens a session. session and csrf get 64 hex
  * characters; *customer_id gets who. ERR_UNAUTH when unknown, used or

@@ -56,6 +56,13 @@ async function signedIn(email) {
   return p;
 }
 
+let aliceSession;
+/** One portal session of Alice for the whole file (links are rate-limited). */
+async function asAlice() {
+  aliceSession ??= await signedIn(alice.email);
+  return aliceSession;
+}
+
 before(async () => {
   smtp = await startSmtpSink();
   srv = await startServer({ env: { RELATIO_SMTP_URL: smtp.url, RELATIO_PUBLIC_URL: 'http://portal.test/' } });
@@ -96,7 +103,7 @@ test('portal realm: no cookie, a staff token or a missing CSRF token are refused
   assert.equal((await new Portal().req('GET', '/portal/v1/me')).status, 401);
   const staff = await srv.req('GET', '/portal/v1/me'); // bearer token of an admin
   assert.equal(staff.status, 401);
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   const r = await p.req('PATCH', '/portal/v1/me', { language: 'fr' }, { csrf: false });
   assert.equal(r.status, 403);
   assert.equal(r.json.errors[0].field, 'X-CSRF-Token');
@@ -106,7 +113,7 @@ test('portal realm: no cookie, a staff token or a missing CSRF token are refused
 });
 
 test('profile, preferences, interests and call-back; audited as the customer', async () => {
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   const me = await p.req('GET', '/portal/v1/me');
   assert.equal(me.json.customer.email, alice.email);
   assert.equal(me.json.customer.flags, undefined); // staff-only data stays staff-only
@@ -127,7 +134,7 @@ test('profile, preferences, interests and call-back; audited as the customer', a
 });
 
 test('consents: grant then withdraw, the whole history kept', async () => {
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   assert.equal((await p.req('POST', '/portal/v1/consents', { channel: 'email', purpose: 'newsletter', granted: true })).status, 201);
   assert.equal((await p.req('POST', '/portal/v1/consents', { channel: 'email', purpose: 'newsletter', granted: false })).status, 201);
   const h = await p.req('GET', '/portal/v1/consents');
@@ -138,7 +145,7 @@ test('consents: grant then withdraw, the whole history kept', async () => {
 });
 
 test('another customer\'s records: 404 on every route, never data, nothing changed', async () => {
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   const orders = await p.req('GET', '/portal/v1/orders');
   assert.deepEqual(orders.json.items.map((o) => o.id), [aliceOrder.id]);
   assert.equal((await p.req('GET', `/portal/v1/orders/${aliceOrder.id}`)).status, 200);
@@ -169,7 +176,7 @@ test('another customer\'s records: 404 on every route, never data, nothing chang
 });
 
 test('tickets: open, follow, reply; internal notes stay internal', async () => {
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   const t = await p.req('POST', '/portal/v1/tickets', { kind: 'assistance', subject: 'Cannot log in', body: 'The app says no.' });
   assert.equal(t.status, 201, JSON.stringify(t.json));
   assert.equal(t.json.channel, 'portal');
@@ -188,7 +195,7 @@ test('tickets: open, follow, reply; internal notes stay internal', async () => {
 });
 
 test('offers, loyalty card, knowledge base', async () => {
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   await srv.req('PUT', `/api/v1/customers/${alice.id}/personalization/offer`, { content: { title: 'Spa weekend -15%' } });
   const o = await p.req('GET', '/portal/v1/offers');
   assert.deepEqual(o.json.content, { offer: { title: 'Spa weekend -15%' } });
@@ -202,7 +209,7 @@ test('offers, loyalty card, knowledge base', async () => {
 });
 
 test('download my data; erasure request filed once', async () => {
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   const e = await p.req('GET', '/portal/v1/export');
   assert.equal(e.status, 200);
   assert.equal(e.json.profile.email, alice.email);
@@ -238,7 +245,7 @@ test('password: set, sign in, sign out; five wrong passwords lock the account', 
 test('surveys: a customer answers in their space; the score lands on their record only', async () => {
   const sv = await srv.req('POST', '/api/v1/surveys', { name: 'Site satisfaction', kind: 'csat', question: 'Are you satisfied with our site?' });
   assert.equal(sv.status, 201, JSON.stringify(sv.json));
-  const p = await signedIn(alice.email);
+  const p = await asAlice();
   const bad = await p.req('POST', `/portal/v1/surveys/${sv.json.id}/answers`, { score: 9 });
   assert.equal(bad.status, 422);
   const a = await p.req('POST', `/portal/v1/surveys/${sv.json.id}/answers`, { score: 2, comment: 'Too slow' });
@@ -250,4 +257,12 @@ test('surveys: a customer answers in their space; the score lands on their recor
   assert.equal(bobs.json.items.length, 0);
   const alices = await srv.req('GET', `/api/v1/customers/${alice.id}/timeline?kind=survey`);
   assert.equal(alices.json.items.length, 1);
+});
+
+test('sign-in links: at most five an hour per customer, the sixth silently not sent', async () => {
+  const c = (await srv.req('POST', '/api/v1/customers', person({ first_name: 'Carl' }))).json;
+  for (let i = 0; i < 5; i++) await linkFor(c.email);
+  const r = await new Portal().req('POST', '/portal/v1/auth/link', { email: c.email });
+  assert.equal(r.status, 202);
+  assert.equal(smtp.to(c.email).length, 5);
 });
