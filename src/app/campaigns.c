@@ -738,6 +738,8 @@ struct plan {
     struct template *tpl[6]; /* template_cols order */
     int uses_interests, uses_recs;
     struct idmap consent, tracking, refused, pressure;
+    char **suppressed; /* the channel's suppressed addresses, sorted */
+    size_t nsuppressed;
 };
 
 static void plan_release(struct plan *p)
@@ -748,6 +750,9 @@ static void plan_release(struct plan *p)
     idmap_free(&p->tracking);
     idmap_free(&p->refused);
     idmap_free(&p->pressure);
+    for (size_t i = 0; i < p->nsuppressed; i++)
+        free(p->suppressed[i]);
+    free(p->suppressed);
     json_decref(p->cam);
     sodium_memzero(p->key, sizeof(p->key));
 }
@@ -820,7 +825,34 @@ static int plan_init(struct ctx *c, int64_t id, struct plan *p)
                          "i", p->now - (int64_t)p->set.pressure_days * 86400);
     if (!rc)
         rc = idmap_load(c, &p->pressure, s);
+    if (!rc)
+        rc = store_query(c->st, &s, &c->err,
+                         "SELECT address FROM suppressions WHERE channel = ? ORDER BY address", "s",
+                         p->channel);
+    size_t cap = 0;
+    int step = 0;
+    while (!rc && (step = stmt_step(s, &c->err)) == 1) {
+        if (p->nsuppressed == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **n = realloc(p->suppressed, cap * sizeof(*n));
+            if (!n) {
+                rc = fail(c, ERR_INTERNAL, "", "out of memory");
+                break;
+            }
+            p->suppressed = n;
+        }
+        p->suppressed[p->nsuppressed++] = strdup(stmt_text(s, 0));
+    }
+    if (!rc)
+        stmt_done(s);
+    if (!rc && step < 0)
+        rc = step;
     return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* One recipient's data and the decision about them. */
@@ -876,7 +908,6 @@ static int decide(struct ctx *c, struct plan *p, int64_t cid, struct stmt **sp,
     struct elig_facts f = {0};
     f.unreachable = (int)stmt_int(s, 6);
     const char *addr = NULL;
-    const char *supp_ch = p->channel;
     if (!strcmp(p->channel, "email"))
         addr = r->email;
     else if (!strcmp(p->channel, "sms") || !strcmp(p->channel, "phone"))
@@ -893,17 +924,10 @@ static int decide(struct ctx *c, struct plan *p, int64_t cid, struct stmt **sp,
     f.usable_until = stmt_isnull(s, 11) ? 0 : stmt_int(s, 11);
     f.allowed_purposes = stmt_text(s, 12);
     f.recent_messages = idmap_get(&p->pressure, cid, 0);
-    if (f.has_address && strcmp(p->channel, "mail")) {
-        int64_t one = 0;
-        int src = store_int(c->st, &one, &c->err,
-                            "SELECT 1 FROM suppressions WHERE channel = ? AND address = ?", "ss",
-                            supp_ch, r->addr);
-        if (src && src != ERR_NOTFOUND) {
-            stmt_done(s);
-            *sp = NULL;
-            return src;
-        }
-        f.suppressed = src == 0;
+    if (f.has_address && p->nsuppressed) {
+        const char *key = r->addr;
+        f.suppressed =
+            bsearch(&key, p->suppressed, p->nsuppressed, sizeof(char *), cmp_str) != NULL;
     }
     struct elig_policy pol = {p->purpose, p->set.pressure_max, p->needs_consent, p->now};
     r->reason = eligibility_check(&pol, &f);
@@ -1193,11 +1217,14 @@ static int run_audience(struct ctx *c, struct plan *p, int write, json_t *counts
 int campaign_preview(struct ctx *c, int64_t id, json_t **out)
 {
     struct plan p;
+    int reading = store_begin_read(c->st, &c->err) == 0; /* one snapshot, one lock */
     int rc = plan_init(c, id, &p);
     json_t *counts = json_object(), *samples = json_array();
     if (!rc)
         rc = run_audience(c, &p, 0, counts, samples);
     plan_release(&p);
+    if (reading)
+        store_end_read(c->st);
     if (rc) {
         json_decref(counts);
         json_decref(samples);
