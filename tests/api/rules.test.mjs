@@ -225,6 +225,27 @@ test('a wait: the step runs when due, once; "unless" stops the journey', async (
   await srv.req('POST', `/api/v1/rules/${rule.id}/disable`);
 });
 
+test('a segment trigger: entering a list starts the rule, leaving it starts the other', async () => {
+  const seg = await srv.req('POST', '/api/v1/segments', { name: 'VIP list', kind: 'static' });
+  assert.equal(seg.status, 201, JSON.stringify(seg.json));
+  const entered = await createRule({ name: 'welcome to VIP', enabled: true, definition: {
+    trigger: { type: 'segment', on: 'entered', segment_id: seg.json.id },
+    steps: [{ action: 'tag', tag: 'vip_welcomed' }] } });
+  const left = await createRule({ name: 'left VIP', enabled: true, definition: {
+    trigger: { type: 'segment', on: 'left' }, conditions: [{ field: 'event.data.segment', op: 'eq', value: 'VIP list' }],
+    steps: [{ action: 'flag', flag: 'vip_lost' }] } });
+  const cid = await customer();
+  assert.equal((await srv.req('POST', `/api/v1/segments/${seg.json.id}/members`, { customer_ids: [cid] })).status, 200);
+  await run();
+  assert.deepEqual((await firings(entered.id)).map((f) => [f.customer_id, f.action]), [[cid, 'tag']]);
+  assert.equal((await firings(left.id)).length, 0);
+  assert.equal((await srv.req('DELETE', `/api/v1/segments/${seg.json.id}/members`, { customer_ids: [cid] })).status, 200);
+  await run();
+  assert.deepEqual((await firings(left.id)).map((f) => [f.customer_id, f.action]), [[cid, 'flag']]);
+  await srv.req('POST', `/api/v1/rules/${entered.id}/disable`);
+  await srv.req('POST', `/api/v1/rules/${left.id}/disable`);
+});
+
 test('webhooks are signed with the rule secret and retried with back-off', async () => {
   const received = [];
   let fail = 1;
