@@ -79,8 +79,7 @@ int collect_check(const json_t *b, struct err *e)
         return err_set(e, ERR_BADREQ, "body", "the body must be a JSON object");
     json_t *evs = json_object_get(b, "events");
     if (json_is_array(evs) && json_array_size(evs) > TRACK_MAX_EVENTS) {
-        rc = err_set(e, ERR_TOOLARGE, "events", "a batch has at most %d events",
-                     TRACK_MAX_EVENTS);
+        rc = err_set(e, ERR_TOOLARGE, "events", "a batch has at most %d events", TRACK_MAX_EVENTS);
         goto out;
     }
     rc = fields_check(collect_fields, b, FIELDS_CREATE, e);
@@ -121,10 +120,9 @@ out:
 int track_is_bot(const char *ua)
 {
     static const char *const marks[] = {
-        "bot",        "crawl",       "spider",     "slurp",          "curl/",
-        "wget/",      "python-",     "go-http",    "java/",          "libwww",
-        "httpclient", "facebookext", "lighthouse", "pingdom",        "uptime",
-        "preview",    "scrapy",      "phantomjs",  "headlesschrome", NULL,
+        "bot",     "crawl",   "spider", "slurp",      "curl/",          "wget/",      "python-",
+        "go-http", "java/",   "libwww", "httpclient", "facebookext",    "lighthouse", "pingdom",
+        "uptime",  "preview", "scrapy", "phantomjs",  "headlesschrome", NULL,
     };
     if (!ua || strlen(ua) < 8)
         return 1;
@@ -217,12 +215,11 @@ static int host_has(const char *host, const char *const *list)
 /* Where a session comes from, and the search keyword that brought it. */
 const char *url_source(const char *url, const char *referrer, char *keyword, size_t klen)
 {
-    static const char *const engines[] = {"google.", "bing.",  "duckduckgo.", "qwant.",
-                                          "yahoo.",  "ecosia.", "baidu.",     "yandex.",
-                                          "search.", NULL};
-    static const char *const social[] = {"facebook.",  "t.co",     "twitter.", "x.com",
-                                         "linkedin.",  "instagram.", "pinterest.", "youtube.",
-                                         "tiktok.",    NULL};
+    static const char *const engines[] = {"google.", "bing.",  "duckduckgo.", "qwant.",  "yahoo.",
+                                          "ecosia.", "baidu.", "yandex.",     "search.", NULL};
+    static const char *const social[] = {"facebook.", "t.co",       "twitter.",   "x.com",
+                                         "linkedin.", "instagram.", "pinterest.", "youtube.",
+                                         "tiktok.",   NULL};
     static const char *const mail[] = {"mail.", "outlook.", "webmail.", NULL};
     char medium[32], uhost[256], rhost[256];
     keyword[0] = 0;
@@ -245,4 +242,3 @@ const char *url_source(const char *url, const char *referrer, char *keyword, siz
         return "email";
     return "referral";
 }
-

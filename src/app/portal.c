@@ -315,10 +315,21 @@ int portal_me(struct ctx *c, int64_t customer_id, json_t **out)
     int rc = customer_profile(c, customer_id, &full);
     if (rc)
         return rc;
-    static const char *const keys[] = {
-        "id",       "kind",      "first_name",        "last_name",       "name",
-        "email",    "phone",     "language",          "preferred_channel", "quiet_hours_start",
-        "quiet_hours_end", "interests", "callback_requested_at", "addresses", NULL};
+    static const char *const keys[] = {"id",
+                                       "kind",
+                                       "first_name",
+                                       "last_name",
+                                       "name",
+                                       "email",
+                                       "phone",
+                                       "language",
+                                       "preferred_channel",
+                                       "quiet_hours_start",
+                                       "quiet_hours_end",
+                                       "interests",
+                                       "callback_requested_at",
+                                       "addresses",
+                                       NULL};
     json_t *o = json_object();
     for (int i = 0; keys[i]; i++) {
         json_t *v = json_object_get(full, keys[i]);
@@ -520,7 +531,8 @@ int portal_ticket_reply(struct ctx *c, int64_t customer_id, int64_t ticket_id, c
     if (rc)
         return rc;
     if (tid != ticket_id || created)
-        return fail(c, ERR_INTERNAL, "", "the reply did not reach ticket %lld", (long long)ticket_id);
+        return fail(c, ERR_INTERNAL, "", "the reply did not reach ticket %lld",
+                    (long long)ticket_id);
     return portal_ticket(c, customer_id, ticket_id, out);
 }
 
@@ -619,7 +631,7 @@ int portal_erasure_request(struct ctx *c, int64_t customer_id, const json_t *in,
     if (rc)
         return rc;
     char ts[TIME_BUF];
-    *out = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "kind", "erasure", "status",
-                     "open", "at", time_format(now, ts, sizeof(ts)));
+    *out = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "kind", "erasure", "status", "open",
+                     "at", time_format(now, ts, sizeof(ts)));
     return 0;
 }

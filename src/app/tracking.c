@@ -149,9 +149,9 @@ int site_origin_allowed(struct ctx *c, const char *key, const char *origin)
     if (!origin)
         return 0;
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err,
-                         "SELECT origins FROM track_sites WHERE ? IS NULL OR key = ?", "ss", key,
-                         key);
+    int rc =
+        store_query(c->st, &s, &c->err,
+                    "SELECT origins FROM track_sites WHERE ? IS NULL OR key = ?", "ss", key, key);
     if (rc)
         return rc;
     int found = 0;
@@ -231,9 +231,12 @@ struct visit {
 static const char *event_log_type(const char *t)
 {
     static const char *const map[][2] = {
-        {"page_view", "page.viewed"},         {"product_view", "product.viewed"},
-        {"search", "search"},                 {"add_to_cart", "cart.added"},
-        {"checkout_started", "checkout.started"}, {"purchase", "purchase"},
+        {"page_view", "page.viewed"},
+        {"product_view", "product.viewed"},
+        {"search", "search"},
+        {"add_to_cart", "cart.added"},
+        {"checkout_started", "checkout.started"},
+        {"purchase", "purchase"},
         {"identify", "identified"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -663,7 +666,7 @@ static int report_rows(struct ctx *c, json_t *into, const char *name, const char
         json_t *o = json_object();
         for (int i = 0; cols[i]; i++)
             json_object_set_new(o, cols[i],
-                                stmt_isnull(s, i)     ? json_null()
+                                stmt_isnull(s, i)   ? json_null()
                                 : cols[i][0] == '#' ? json_integer(stmt_int(s, i))
                                                     : json_string(stmt_text(s, i)));
         /* '#' marks a count column; the key is the name after it */
@@ -710,10 +713,11 @@ int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, 
     json_object_set_new(r, "from", json_string(time_format(from, ts, sizeof(ts))));
     json_object_set_new(r, "to", json_string(time_format(to, ts, sizeof(ts))));
     struct stmt *s = NULL;
-    rc = store_query(c->st, &s, &c->err,
-                     "SELECT COUNT(DISTINCT visitor), COUNT(*), COALESCE(SUM(type = "
-                     "'page_view'), 0), COUNT(DISTINCT customer_id) FROM web_events WHERE " SITE_RANGE,
-                     "iiii", site, site, from, to);
+    rc = store_query(
+        c->st, &s, &c->err,
+        "SELECT COUNT(DISTINCT visitor), COUNT(*), COALESCE(SUM(type = "
+        "'page_view'), 0), COUNT(DISTINCT customer_id) FROM web_events WHERE " SITE_RANGE,
+        "iiii", site, site, from, to);
     if (!rc && (rc = stmt_step(s, &c->err)) == 1) {
         json_object_set_new(r, "visitors", json_integer(stmt_int(s, 0)));
         json_object_set_new(r, "events", json_integer(stmt_int(s, 1)));
@@ -751,7 +755,8 @@ int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, 
     if (!rc)
         rc = report_rows(c, r, "referrers",
                          "SELECT referrer, COUNT(*) AS n FROM web_sessions WHERE referrer IS NOT "
-                         "NULL AND " SESS_RANGE " GROUP BY referrer ORDER BY n DESC, referrer LIMIT 20",
+                         "NULL AND " SESS_RANGE
+                         " GROUP BY referrer ORDER BY n DESC, referrer LIMIT 20",
                          ref_cols, site, from, to);
     if (!rc)
         rc = report_rows(c, r, "keywords",
@@ -760,13 +765,14 @@ int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, 
                          kw_cols, site, from, to);
     /* funnel: visitors reaching each step after all the earlier ones */
     if (!rc)
-        rc = store_query(c->st, &s, &c->err,
-                         "SELECT COALESCE(SUM(p), 0), COALESCE(SUM(p AND a), 0), COALESCE(SUM(p AND "
-                         "a AND k), 0), COALESCE(SUM(p AND a AND k AND b), 0) FROM (SELECT "
-                         "visitor, MAX(type = 'product_view') AS p, MAX(type = 'add_to_cart') AS "
-                         "a, MAX(type = 'checkout_started') AS k, MAX(type = 'purchase') AS b "
-                         "FROM web_events WHERE " SITE_RANGE " GROUP BY visitor) AS v",
-                         "iiii", site, site, from, to);
+        rc =
+            store_query(c->st, &s, &c->err,
+                        "SELECT COALESCE(SUM(p), 0), COALESCE(SUM(p AND a), 0), COALESCE(SUM(p AND "
+                        "a AND k), 0), COALESCE(SUM(p AND a AND k AND b), 0) FROM (SELECT "
+                        "visitor, MAX(type = 'product_view') AS p, MAX(type = 'add_to_cart') AS "
+                        "a, MAX(type = 'checkout_started') AS k, MAX(type = 'purchase') AS b "
+                        "FROM web_events WHERE " SITE_RANGE " GROUP BY visitor) AS v",
+                        "iiii", site, site, from, to);
     if (!rc && (rc = stmt_step(s, &c->err)) == 1) {
         static const char *const steps[] = {"product_view", "add_to_cart", "checkout_started",
                                             "purchase"};
@@ -805,13 +811,12 @@ int track_customer_events(struct ctx *c, int64_t customer_id, int64_t before_id,
                      "SELECT id, at, type, path, title, product, query, amount_minor, currency, "
                      "order_ref, session_id, visitor FROM web_events WHERE customer_id = ? AND id "
                      "< ? ORDER BY id DESC LIMIT ?",
-                     "iii", customer_id, before_id > 0 ? before_id : INT64_MAX,
-                     (int64_t)limit + 1);
+                     "iii", customer_id, before_id > 0 ? before_id : INT64_MAX, (int64_t)limit + 1);
     if (rc)
         return rc;
-    static const char *const names[] = {"id",      "at",     "type",         "path",
-                                        "title",   "product", "query",       "amount_minor",
-                                        "currency", "order",  "session_id",  "visitor", NULL};
+    static const char *const names[] = {
+        "id",           "at",       "type",  "path",       "title",   "product", "query",
+        "amount_minor", "currency", "order", "session_id", "visitor", NULL};
     static const char types[] = "itsssssisiis";
     json_t *items = json_array();
     int n = 0;
@@ -823,10 +828,11 @@ int track_customer_events(struct ctx *c, int64_t customer_id, int64_t before_id,
         last = stmt_int(s, 0);
         json_t *o = json_object();
         for (int i = 0; names[i]; i++) {
-            json_t *val = stmt_isnull(s, i)   ? json_null()
+            json_t *val = stmt_isnull(s, i) ? json_null()
                           : types[i] == 'i' ? json_integer(stmt_int(s, i))
-                          : types[i] == 't' ? json_string(time_format(stmt_int(s, i), ts, sizeof(ts)))
-                                            : json_string(stmt_text(s, i));
+                          : types[i] == 't'
+                              ? json_string(time_format(stmt_int(s, i), ts, sizeof(ts)))
+                              : json_string(stmt_text(s, i));
             json_object_set_new(o, names[i], val);
         }
         json_array_append_new(items, o);

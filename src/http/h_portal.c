@@ -64,14 +64,12 @@ static int customer_auth(struct req *r, int64_t *cid, char csrf[65])
     if (strcmp(r->method, "GET") != 0) {
         const char *sent = req_header(r, "X-CSRF-Token");
         if (!sent || strlen(sent) != 64 || sodium_memcmp(sent, csrf, 64) != 0)
-            return err_set(&r->c.err, ERR_FORBIDDEN, "X-CSRF-Token",
-                           "missing or wrong CSRF token");
+            return err_set(&r->c.err, ERR_FORBIDDEN, "X-CSRF-Token", "missing or wrong CSRF token");
     }
     snprintf(r->session, sizeof(r->session), "%s", session);
     r->c.actor.user_id = 0;
     r->c.actor.role = ROLE_SYSTEM;
-    snprintf(r->c.actor.email, sizeof(r->c.actor.email), "customer:%lld (portal)",
-             (long long)*cid);
+    snprintf(r->c.actor.email, sizeof(r->c.actor.email), "customer:%lld (portal)", (long long)*cid);
     return 0;
 }
 
@@ -115,8 +113,9 @@ static int hp_link(struct req *r, struct resp *w)
     rc = portal_link_request(&r->c, jstr(r->body, "email"), base);
     if (rc)
         return rc;
-    return reply_json(w, 202, json_pack("{s:s}", "detail",
-                                         "if this address is known, a sign-in link is on its way"));
+    return reply_json(
+        w, 202,
+        json_pack("{s:s}", "detail", "if this address is known, a sign-in link is on its way"));
 }
 
 static int hp_redeem(struct req *r, struct resp *w)
@@ -137,8 +136,8 @@ static int hp_login(struct req *r, struct resp *w)
         return rc;
     char session[65], csrf[65];
     int64_t cid = 0;
-    rc = portal_login(&r->c, jstr(r->body, "email"), jstr(r->body, "password"), session, csrf,
-                      &cid);
+    rc =
+        portal_login(&r->c, jstr(r->body, "email"), jstr(r->body, "password"), session, csrf, &cid);
     return rc ? rc : signed_in(r, w, cid, session, csrf);
 }
 
@@ -161,7 +160,8 @@ static int hp_me(struct req *r, struct resp *w)
     AUTH(r, cid);
     json_t *me = NULL;
     int rc = portal_me(&r->c, cid, &me);
-    return rc ? rc : reply_json(w, 200, json_pack("{s:o,s:s}", "customer", me, "csrf_token", csrf_));
+    return rc ? rc
+              : reply_json(w, 200, json_pack("{s:o,s:s}", "customer", me, "csrf_token", csrf_));
 }
 
 static int hp_me_update(struct req *r, struct resp *w)
@@ -256,8 +256,8 @@ static int hp_loyalty(struct req *r, struct resp *w)
         json_decref(member);
         return rc;
     }
-    json_t *out = json_pack("{s:o,s:O?}", "member", member, "ledger",
-                            json_object_get(ledger, "items"));
+    json_t *out =
+        json_pack("{s:o,s:O?}", "member", member, "ledger", json_object_get(ledger, "items"));
     json_decref(ledger);
     return reply_json(w, 200, out);
 }

@@ -84,14 +84,14 @@ static int h_identity_token(struct req *r, struct resp *w)
     json_t *ttl = json_object_get(r->body, "ttl_seconds");
     int64_t exp = time_now() + (json_is_integer(ttl) ? json_integer_value(ttl) : 600);
     char *tok = NULL;
-    rc = track_sign_identity(&r->c, json_string_value(json_object_get(r->body, "site_key")),
-                             json_integer_value(json_object_get(r->body, "customer_id")), exp,
-                             &tok);
+    rc =
+        track_sign_identity(&r->c, json_string_value(json_object_get(r->body, "site_key")),
+                            json_integer_value(json_object_get(r->body, "customer_id")), exp, &tok);
     if (rc)
         return rc;
     char ts[TIME_BUF];
-    json_t *out = json_pack("{s:s,s:s}", "token", tok, "expires_at",
-                            time_format(exp, ts, sizeof(ts)));
+    json_t *out =
+        json_pack("{s:s,s:s}", "token", tok, "expires_at", time_format(exp, ts, sizeof(ts)));
     free(tok);
     return reply_json(w, 201, out);
 }

@@ -95,7 +95,8 @@ static void test_bots(void **state)
     (void)state;
     assert_true(track_is_bot(NULL));
     assert_true(track_is_bot(""));
-    assert_true(track_is_bot("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"));
+    assert_true(
+        track_is_bot("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"));
     assert_true(track_is_bot("curl/8.5.0"));
     assert_true(track_is_bot("Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0 Safari/537.36"));
     assert_false(track_is_bot("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) "
@@ -115,24 +116,23 @@ static void test_sources_and_keywords(void **state)
                                    kw, sizeof(kw)),
                         "search");
     assert_string_equal(kw, "voyage pas cher \xc3\xa0 Libreville");
-    assert_string_equal(url_source("https://s.example/a", "https://duckduckgo.com/", kw, sizeof(kw)),
-                        "search");
+    assert_string_equal(
+        url_source("https://s.example/a", "https://duckduckgo.com/", kw, sizeof(kw)), "search");
     assert_string_equal(kw, "");
-    assert_string_equal(url_source("https://s.example/?utm_source=nl&utm_medium=email", NULL, kw,
-                                   sizeof(kw)),
-                        "email");
-    assert_string_equal(url_source("https://s.example/?utm_source=nl", "https://t.co/x", kw,
-                                   sizeof(kw)),
-                        "campaign");
+    assert_string_equal(
+        url_source("https://s.example/?utm_source=nl&utm_medium=email", NULL, kw, sizeof(kw)),
+        "email");
+    assert_string_equal(
+        url_source("https://s.example/?utm_source=nl", "https://t.co/x", kw, sizeof(kw)),
+        "campaign");
     assert_string_equal(url_source("https://s.example/", "https://m.facebook.com/", kw, sizeof(kw)),
                         "social");
-    assert_string_equal(url_source("https://s.example/", "https://blog.example.org/post", kw,
-                                   sizeof(kw)),
-                        "referral");
+    assert_string_equal(
+        url_source("https://s.example/", "https://blog.example.org/post", kw, sizeof(kw)),
+        "referral");
     /* "notgoogle.com" is not Google */
-    assert_string_equal(url_source("https://s.example/", "https://notgoogle.com/?q=x", kw,
-                                   sizeof(kw)),
-                        "referral");
+    assert_string_equal(
+        url_source("https://s.example/", "https://notgoogle.com/?q=x", kw, sizeof(kw)), "referral");
 }
 
 static void test_hosts_and_paths(void **state)
@@ -156,9 +156,12 @@ static void test_hosts_and_paths(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_accepts_a_batch),      cmocka_unit_test(test_refusals_name_the_field),
-        cmocka_unit_test(test_limits),               cmocka_unit_test(test_bots),
-        cmocka_unit_test(test_sources_and_keywords), cmocka_unit_test(test_hosts_and_paths),
+        cmocka_unit_test(test_accepts_a_batch),
+        cmocka_unit_test(test_refusals_name_the_field),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_bots),
+        cmocka_unit_test(test_sources_and_keywords),
+        cmocka_unit_test(test_hosts_and_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
