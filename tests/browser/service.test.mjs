@@ -4,7 +4,7 @@
 // knowledge base: search without accents, write an article.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot, signIn, startStack } from './harness.mjs';
+import { axeViolations, screenshot, signIn, startStack } from './harness.mjs';
 
 let stack;
 let page;
@@ -32,6 +32,7 @@ test('the queue shows the ticket with its SLA countdown', { timeout: 60000 }, as
   await row.waitFor();
   assert.match(await row.innerText(), /due in 3 h 5\d|due in 4 h 00|due in 3 h/);
   assert.match(await row.innerText(), /High/);
+  assert.deepEqual(await axeViolations(page), [], 'queue passes axe');
   await screenshot(page, 'service-queue');
 });
 
@@ -52,6 +53,7 @@ test('an agent answers the ticket and waits on the customer', { timeout: 60000 }
   assert.equal(t.status, 'waiting');
   assert.equal(t.messages.at(-1).body, 'Nous avons ouvert une enquête auprès du transporteur.');
   assert.ok(t.first_response_at);
+  assert.deepEqual(await axeViolations(page), [], 'ticket page passes axe');
   await screenshot(page, 'service-ticket');
 });
 
@@ -75,6 +77,7 @@ test('knowledge base: search without accents, write an article', { timeout: 6000
   await page.getByRole('heading', { level: 1, name: 'New article' }).waitFor();
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('#ka-title-err').waitFor();
+  assert.deepEqual(await axeViolations(page), [], 'editor with an error passes axe');
   await page.getByRole('textbox', { name: 'Title' }).fill('Refund delay');
   await page.getByRole('textbox', { name: 'Text' }).fill('Refunds are issued within 14 days.');
   await page.getByRole('combobox', { name: 'Article language' }).selectOption('en');
@@ -85,4 +88,13 @@ test('knowledge base: search without accents, write an article', { timeout: 6000
   assert.deepEqual(found.map((a) => a.title), ['Refund delay']);
   await page.getByRole('button', { name: /^Yes/ }).click();
   await page.getByText('Thank you for your vote.').waitFor();
+});
+
+test('the service pages in French', { timeout: 60000 }, async () => {
+  await page.goto(`/#/service/${ticket.id}`);
+  await page.getByLabel('Language').selectOption('fr');
+  await page.getByRole('heading', { name: 'Articles suggérés' }).waitFor();
+  await page.getByRole('group', { name: 'Changer le statut' }).getByRole('button', { name: 'Passer à Ouvert' }).waitFor();
+  assert.deepEqual(await axeViolations(page), [], 'ticket page in French passes axe');
+  await page.getByLabel('Langue', { exact: true }).selectOption('en');
 });
