@@ -94,8 +94,11 @@ test('collect: keyword from a search engine referrer and from site search; funne
   assert.deepEqual(rep.json.funnel.map((f) => f.visitors), [2, 1, 1, 0]);
   assert.equal(rep.json.funnel[1].rate, 0.5);
   // the event log got every tracked event for the rules engine
-  const ev = await srv.req('GET', '/api/v1/events?type=checkout.started');
-  if (ev.status === 200) assert.ok(ev.json.items.some((e) => e.data.visitor === visitor));
+  for (const type of ['page.viewed', 'search', 'product.viewed', 'cart.added', 'checkout.started']) {
+    const ev = await srv.req('GET', `/api/v1/events?type=${type}&limit=500`);
+    assert.equal(ev.status, 200, JSON.stringify(ev.json));
+    assert.ok(ev.json.items.some((e) => e.data.visitor === visitor), type);
+  }
 });
 
 test('identify: a signed token stitches the anonymous history onto the customer timeline', async () => {
@@ -129,7 +132,11 @@ test('identify: a signed token stitches the anonymous history onto the customer 
   assert.equal(web.status, 200);
   assert.deepEqual(web.json.items.map((e) => e.type), ['page_view', 'identify', 'product_view', 'page_view']);
   const tl = await srv.req('GET', `/api/v1/customers/${cid}/timeline?kind=web`);
-  if (tl.status === 200) assert.equal(tl.json.items.length, 4);
+  assert.equal(tl.status, 200, JSON.stringify(tl.json));
+  assert.equal(tl.json.items.length, 4);
+  const ids = await srv.req('GET', `/api/v1/events?type=identified&customer_id=${cid}`);
+  assert.equal(ids.json.items.length, 1);
+  assert.equal(ids.json.items[0].data.events_joined, 2);
   const audit = await srv.req('GET', `/api/v1/customers/${cid}/audit`);
   assert.ok(audit.json.items.some((a) => a.action === 'stitch'));
   // later anonymous batches from the same browser land on the customer directly
