@@ -268,7 +268,12 @@ static int h_forecast(struct req *r, struct resp *w)
     q.period = req_query(r, "period");
     q.team = req_query(r, "team");
     q.currency = req_query(r, "currency");
-    int rc = req_query_int(r, "owner_id", 0, &q.owner_id);
+    const char *owner = req_query(r, "owner_id");
+    int rc = 0;
+    if (owner && !strcmp(owner, "me"))
+        q.owner_id = r->c.actor.user_id ? r->c.actor.user_id : -1;
+    else
+        rc = req_query_int(r, "owner_id", 0, &q.owner_id);
     if (!rc)
         rc = req_query_int(r, "pipeline_id", 0, &q.pipeline_id);
     json_t *out = NULL;
@@ -344,7 +349,7 @@ const struct route sales_routes[] = {
      "Remove an objective", NULL},
     {"GET", "/api/v1/forecast", h_forecast, STAFF, "forecast",
      "Won + weighted open pipeline by expected close month against objectives (period "
-     "YYYY-MM|YYYY-Qn|YYYY, owner_id, team, pipeline_id, currency)",
+     "YYYY-MM|YYYY-Qn|YYYY, owner_id (or me), team, pipeline_id, currency)",
      NULL},
     {"GET", "/api/v1/reports/sales", h_sales_report, STAFF, "forecast",
      "Win rate, average cycle, pipeline by stage and owner, activity per rep (from, to, "

@@ -285,6 +285,8 @@ test('objectives, forecast = won + weighted pipeline by close month, report, CLI
   assert.equal(f.json.total.gap_minor, 167000);
   assert.equal(f.json.total.open_deals, 3);
 
+  const mine = (await srv.req('GET', '/api/v1/forecast?period=2027-Q1&owner_id=me', undefined, { auth: rep.token })).json;
+  assert.deepEqual(mine.total, f.json.total);
   const oct = (await srv.req('GET', `/api/v1/forecast?period=2026-10&owner_id=${rep.id}`)).json;
   assert.equal(oct.total.won_minor, 25000);
   assert.equal(oct.total.objective_minor, null);

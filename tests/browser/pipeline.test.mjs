@@ -87,6 +87,11 @@ test('the deal page shows the history and its tasks; the forecast and tasks page
   await table.waitFor();
   // January: Fours à pain, 12 500 € at 50 % → 6 250 € weighted
   await table.getByRole('row', { name: /Jan 2030/ }).getByRole('cell', { name: '€6,250.00' }).first().waitFor();
+  // the same for my own deals (the admin owns them)
+  await page.getByLabel('Only my deals').check();
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/owner=me/);
+  await table.getByRole('row', { name: /Jan 2030/ }).getByRole('cell', { name: '€6,250.00' }).first().waitFor();
   assert.deepEqual(await axeViolations(page), []);
 
   // the sales report: one deal lost, none won in the period

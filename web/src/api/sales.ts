@@ -142,8 +142,8 @@ export async function moveDeal(id: number, stageId: number, reason?: string): Pr
   return data;
 }
 
-export async function forecast(period: string, signal?: AbortSignal): Promise<Forecast> {
-  const { data } = await request<Forecast>('GET', `/forecast${qs({ period })}`, { signal });
+export async function forecast(period: string, scope: { owner_id?: string; team?: string } = {}, signal?: AbortSignal): Promise<Forecast> {
+  const { data } = await request<Forecast>('GET', `/forecast${qs({ period, ...scope })}`, { signal });
   return data;
 }
 

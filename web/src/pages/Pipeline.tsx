@@ -19,7 +19,7 @@ Chart.register(BarController, BarElement, LineController, LineElement, PointElem
 export function Pipeline({ route }: { route: Route }) {
   const [, sub, id] = route.parts;
   if (sub === 'deal' && id) return <DealPage key={id} id={id} />;
-  if (sub === 'forecast') return <ForecastPage period={route.query.get('period')} />;
+  if (sub === 'forecast') return <ForecastPage period={route.query.get('period')} mine={route.query.get('owner') === 'me'} team={route.query.get('team') ?? ''} />;
   if (sub === 'report') return <ReportPage from={route.query.get('from')} to={route.query.get('to')} />;
   return <Board pipelineId={route.query.get('pipeline')} />;
 }
@@ -377,10 +377,12 @@ function currentQuarter(): string {
   return `${d.getUTCFullYear()}-Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
 }
 
-function ForecastPage({ period }: { period: string | null }) {
+function ForecastPage({ period, mine, team }: { period: string | null; mine: boolean; team: string }) {
   const i18n = useI18n();
   const { t, fmt } = i18n;
   const [value, setValue] = useState(period || currentQuarter());
+  const [onlyMine, setOnlyMine] = useState(mine);
+  const [teamValue, setTeamValue] = useState(team);
   const [data, setData] = useState<Forecast | null>(null);
   const [error, setError] = useState<unknown>(null);
   const p = period || currentQuarter();
@@ -388,20 +390,34 @@ function ForecastPage({ period }: { period: string | null }) {
   useEffect(() => {
     const ac = new AbortController();
     setError(null);
-    sales.forecast(p, ac.signal).then(setData, (e) => { if (!isAbort(e)) setError(e); });
+    sales.forecast(p, { owner_id: mine ? 'me' : undefined, team: team || undefined }, ac.signal).then(setData, (e) => { if (!isAbort(e)) setError(e); });
     return () => ac.abort();
-  }, [p]);
+  }, [p, mine, team]);
 
   const pct = (v: number | null) => (v === null || v === undefined ? t('common.none') : `${(v * 100).toFixed(1)} %`);
   return (
     <div class="page">
       <h1>{t('sales.forecast')}</h1>
       <SubNav current="forecast" />
-      <form class="filters" onSubmit={(e) => { e.preventDefault(); navigate(`/pipeline/forecast?period=${encodeURIComponent(value.trim())}`); }}>
+      <form class="filters" onSubmit={(e) => {
+        e.preventDefault();
+        const q = new URLSearchParams({ period: value.trim() });
+        if (onlyMine) q.set('owner', 'me');
+        else if (teamValue.trim()) q.set('team', teamValue.trim());
+        navigate(`/pipeline/forecast?${q.toString()}`);
+      }}>
         <div class="field field-inline">
           <label for="fc-period">{t('sales.period')}</label>
           <input id="fc-period" value={value} onInput={(e) => setValue((e.target as HTMLInputElement).value)} placeholder="2026-Q4" aria-describedby="fc-period-hint" />
           <span id="fc-period-hint" class="muted">{t('sales.periodHint')}</span>
+        </div>
+        <div class="field field-inline">
+          <input id="fc-mine" type="checkbox" checked={onlyMine} onChange={(e) => setOnlyMine((e.target as HTMLInputElement).checked)} />
+          <label for="fc-mine">{t('sales.onlyMine')}</label>
+        </div>
+        <div class="field field-inline">
+          <label for="fc-team">{t('sales.team')}</label>
+          <input id="fc-team" value={teamValue} disabled={onlyMine} onInput={(e) => setTeamValue((e.target as HTMLInputElement).value)} />
         </div>
         <button type="submit" class="btn">{t('sales.show')}</button>
       </form>
