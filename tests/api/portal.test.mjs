@@ -5,9 +5,11 @@
 // every route, another customer's records answer 404 and stay unchanged.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, person } from './harness.mjs';
+import { spawn } from 'node:child_process';
+import { startServer, person, freePort, BIN } from './harness.mjs';
 import { startSmtpSink } from './sinks.mjs';
 
+const NOW = '2026-03-10T12:00:00Z';
 let srv, smtp, alice, bob, aliceOrder, bobOrder, bobTicket;
 
 function qpDecode(s) {
@@ -65,7 +67,7 @@ async function asAlice() {
 
 before(async () => {
   smtp = await startSmtpSink();
-  srv = await startServer({ env: { RELATIO_SMTP_URL: smtp.url, RELATIO_PUBLIC_URL: 'http://portal.test/' } });
+  srv = await startServer({ env: { RELATIO_NOW: NOW, RELATIO_SMTP_URL: smtp.url, RELATIO_PUBLIC_URL: 'http://portal.test/' } });
   alice = (await srv.req('POST', '/api/v1/customers', person({ first_name: 'Alice', last_name: 'Durand' }))).json;
   bob = (await srv.req('POST', '/api/v1/customers', person({ first_name: 'Bob', last_name: 'Leroy' }))).json;
   const order = (cid, ref) => srv.req('POST', '/api/v1/orders', { customer_id: cid, external_id: ref, ordered_at: '2026-01-05', currency: 'EUR', lines: [{ sku: 'P1', description: 'Thing', quantity: 1, unit_price_minor: 1500 }] });
@@ -265,4 +267,29 @@ test('sign-in links: at most five an hour per customer, the sixth silently not s
   const r = await new Portal().req('POST', '/portal/v1/auth/link', { email: c.email });
   assert.equal(r.status, 202);
   assert.equal(smtp.to(c.email).length, 5);
+});
+
+test('a sign-in link expires after 15 minutes', async () => {
+  const c = (await srv.req('POST', '/api/v1/customers', person({ first_name: 'Dana' }))).json;
+  const token = await linkFor(c.email);
+  // the same database seen by a second server 16 minutes later
+  const port = await freePort();
+  const later = new Date(Date.parse(NOW) + 16 * 60e3).toISOString();
+  const proc = spawn(BIN, ['serve', '--db', srv.db, '--port', String(port), '--bind', '127.0.0.1'],
+    { env: { ...process.env, RELATIO_NOW: later, RELATIO_PWHASH: 'fast', RELATIO_LOG: 'warn' }, stdio: 'ignore' });
+  const exited = new Promise((r) => proc.on('exit', (code) => r(code)));
+  try {
+    for (let i = 0; ; i++) {
+      try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch { /* starting */ }
+      assert.ok(i < 200, 'second server did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const r = await fetch(`http://127.0.0.1:${port}/portal/v1/auth/redeem`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    assert.equal(r.status, 401);
+  } finally {
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  }
+  // 15 minutes are not over on the first server: the link still works there
+  assert.equal((await new Portal().req('POST', '/portal/v1/auth/redeem', { token })).status, 200);
 });
