@@ -15,6 +15,7 @@
 #include "app/customers.h"
 #include "app/eligibility.h"
 #include "app/events.h"
+#include "app/recommend.h"
 #include "app/rowjson.h"
 #include "app/segments.h"
 #include "app/tasks.h"
@@ -959,6 +960,35 @@ static void url_encode(const char *s, char *out, size_t len)
     out[o] = 0;
 }
 
+/* Products bought by the buyers of what the customer bought, which they do
+ * not own and have not refused: used when recommend_for_customer fails. */
+static void recs_fallback(struct ctx *c, int64_t cid, json_t *arr)
+{
+    struct stmt *s = NULL;
+    if (store_query(c->st, &s, NULL,
+                    "SELECT p.name, p.sku, p.price_minor, p.currency FROM products p JOIN (SELECT "
+                    "l2.product_id pid, COUNT(*) n FROM order_lines l1 JOIN order_lines l2 ON "
+                    "l2.customer_id IN (SELECT customer_id FROM order_lines WHERE product_id = "
+                    "l1.product_id LIMIT 200) AND l2.product_id <> l1.product_id WHERE "
+                    "l1.customer_id = ?1 AND l2.product_id NOT IN (SELECT product_id FROM "
+                    "order_lines WHERE customer_id = ?1 AND product_id IS NOT NULL) GROUP BY "
+                    "l2.product_id ORDER BY n DESC LIMIT 10) x ON x.pid = p.id WHERE p.active = 1 "
+                    "AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.customer_id = ?1 AND "
+                    "i.outcome = 'offer_refused' AND (lower(i.offer) = lower(p.sku) OR "
+                    "lower(i.offer) = lower(p.name))) ORDER BY x.n DESC LIMIT 3",
+                    "i", cid))
+        return;
+    while (stmt_step(s, NULL) == 1) {
+        char price[48] = "";
+        if (!stmt_isnull(s, 2))
+            snprintf(price, sizeof(price), "%lld.%02lld %s", (long long)(stmt_int(s, 2) / 100),
+                     (long long)(stmt_int(s, 2) % 100), stmt_text(s, 3) ? stmt_text(s, 3) : "");
+        json_array_append_new(arr, json_pack("{s:s,s:s?,s:s}", "name", stmt_text(s, 0), "sku",
+                                             stmt_text(s, 1), "price", price));
+    }
+    stmt_done(s);
+}
+
 /* The merge variables of a recipient. */
 static json_t *vars_of(struct ctx *c, struct plan *p, const struct recipient *r, int en)
 {
@@ -1007,34 +1037,31 @@ static json_t *vars_of(struct ctx *c, struct plan *p, const struct recipient *r,
         json_object_set_new(v, "interests", arr);
     }
     if (p->uses_recs) {
-        /* products bought by the customers who bought what this one bought,
-         * which they do not own and have not refused */
-        json_t *arr = json_array();
-        struct stmt *s = NULL;
-        if (store_query(
-                c->st, &s, NULL,
-                "SELECT p.name, p.sku, p.price_minor, p.currency FROM products p JOIN (SELECT "
-                "l2.product_id pid, COUNT(*) n FROM order_lines l1 JOIN order_lines l2 ON "
-                "l2.customer_id IN (SELECT customer_id FROM order_lines WHERE product_id = "
-                "l1.product_id LIMIT 200) AND l2.product_id <> l1.product_id WHERE l1.customer_id "
-                "= ?1 AND l2.product_id NOT IN (SELECT product_id FROM order_lines WHERE "
-                "customer_id = ?1 AND product_id IS NOT NULL) GROUP BY l2.product_id ORDER BY n "
-                "DESC LIMIT 10) x ON x.pid = p.id WHERE p.active = 1 AND NOT EXISTS (SELECT 1 "
-                "FROM interactions i WHERE i.customer_id = ?1 AND i.outcome IN "
-                "('offer_refused','refused') AND (lower(i.offer) = lower(p.sku) OR lower(i.offer) "
-                "= lower(p.name))) ORDER BY x.n DESC LIMIT 3",
-                "i", r->id) == 0) {
-            while (stmt_step(s, NULL) == 1) {
+        /* collaborative filtering (app/recommend.h): products the customer
+         * does not own and has not refused, best first */
+        json_t *arr = json_array(), *rec = NULL;
+        if (recommend_for_customer(c, r->id, 3, &rec) == 0) {
+            size_t i;
+            json_t *it;
+            json_array_foreach(json_object_get(rec, "products"), i, it)
+            {
                 char price[48] = "";
-                if (!stmt_isnull(s, 2))
+                json_t *pm = json_object_get(it, "price_minor");
+                if (json_is_integer(pm))
                     snprintf(price, sizeof(price), "%lld.%02lld %s",
-                             (long long)(stmt_int(s, 2) / 100), (long long)(stmt_int(s, 2) % 100),
-                             stmt_text(s, 3) ? stmt_text(s, 3) : "");
-                json_array_append_new(arr, json_pack("{s:s,s:s?,s:s}", "name", stmt_text(s, 0),
-                                                     "sku", stmt_text(s, 1), "price", price));
+                             (long long)(json_integer_value(pm) / 100),
+                             (long long)(json_integer_value(pm) % 100),
+                             json_string_value(json_object_get(it, "currency"))
+                                 ? json_string_value(json_object_get(it, "currency"))
+                                 : "");
+                json_array_append_new(arr, json_pack("{s:O?,s:O?,s:s}", "name",
+                                                     json_object_get(it, "name"), "sku",
+                                                     json_object_get(it, "sku"), "price", price));
             }
-            stmt_done(s);
         }
+        else
+            recs_fallback(c, r->id, arr);
+        json_decref(rec);
         json_object_set_new(v, "recommendations", arr);
     }
     return v;

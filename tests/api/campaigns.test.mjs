@@ -431,3 +431,39 @@ test('scheduling and quiet hours defer; roles are enforced', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.json.smtp_password_set, false);
 });
+
+test('audience from a segment; recommended products and noted interests in the message', async () => {
+  const tag = `spa-${Date.now()}`;
+  const fan1 = await customer({ tags: [tag] });
+  const fan2 = await customer({ tags: [tag] });
+  await customer(); // not in the segment
+  let r = await srv.req('POST', '/api/v1/segments', { name: `Spa fans ${tag}`, expr: `tags contains ${tag}` });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  const segId = r.json.id;
+  // what others bought: fan2 owns the cream, a buyer of the cream also bought the serum
+  const mk = async (sku, name) => (await srv.req('POST', '/api/v1/products', { sku: `${sku}-${tag}`, name, price_minor: 2500, currency: 'EUR' })).json.id;
+  const cream = await mk('CREAM', 'Crème de nuit');
+  const serum = await mk('SERUM', 'Sérum éclat');
+  const other = await customer({}, []);
+  for (const [cid, lines] of [[other.id, [cream, serum]], [fan2.id, [cream]]]) {
+    r = await srv.req('POST', '/api/v1/orders', { customer_id: cid, currency: 'EUR', lines: lines.map((p) => ({ product_id: p, quantity: 1, unit_price_minor: 2500 })) });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+  }
+  r = await srv.req('POST', '/api/v1/interactions', { customer_id: fan1.id, channel: 'store', direction: 'inbound', kind: 'interest', offer: 'Abonnement spa' });
+  assert.equal(r.status, 201);
+  const c = await campaign({
+    name: 'Segment', segment_id: segId,
+    body_fr: '{% for i in interests %}Vous aimez : {{ i.name }}. {% endfor %}{% if recommendations %}Pour vous :{% for p in recommendations %} {{ p.name }} ({{ p.price }}){% endfor %}{% endif %}',
+  });
+  const p = (await srv.req('POST', `/api/v1/campaigns/${c.id}/preview`)).json;
+  assert.equal(p.audience, 2);
+  const body = Object.fromEntries(p.samples.map((s) => [s.customer_id, s.body]));
+  assert.match(body[fan1.id], /Vous aimez : Abonnement spa\./);
+  assert.match(body[fan2.id], /Pour vous : Sérum éclat \(25\.00 EUR\)/);
+  assert.equal((await launch(c.id)).launch.queued, 2);
+  // an unknown segment is a clear error
+  const bad = await campaign({ name: 'No segment', segment_id: 999999 });
+  r = await srv.req('POST', `/api/v1/campaigns/${bad.id}/launch`);
+  assert.equal(r.status, 422);
+  assert.match(JSON.stringify(r.json), /segment_id/);
+});
