@@ -140,12 +140,32 @@ struct col {
     struct dict d;
 };
 
+/* The fingerprint: highest ids and update times, and counts, that change
+ * when what the columns hold changes (see fingerprint()). */
+enum {
+    FP_CUST_ID,
+    FP_CUST_UPDATED,
+    FP_AUDIT,
+    FP_CONSENT,
+    FP_ORDER,
+    FP_INTERACTION,
+    FP_EVENT,
+    FP_FLAGS,
+    FP_TAGS,
+    FP_CONTRACTS,
+    FP_CANCELLED,
+    FP_SNAPGEN, /* the order snapshot's generation: bumped by every order hook */
+    NFP
+};
+
 struct cols {
     size_t n, cap;
     int64_t *id; /* ascending */
     struct col c[NFIELDS];
-    int scored[4]; /* rfm, abc, clv, matrix computed */
-    char fp[256];  /* fingerprint of the data it was built from */
+    uint8_t *dead; /* merged or erased since the build: never a member */
+    size_t ndead;
+    int scored[4];   /* rfm, abc, clv, matrix computed */
+    int64_t fp[NFP]; /* fingerprint of the data it reflects */
     int64_t built_at;
     int32_t today;
 };
@@ -234,6 +254,7 @@ static void cols_free(struct cols *cs)
         dict_free(&c->d);
     }
     free(cs->id);
+    free(cs->dead);
     free(cs);
 }
 
@@ -252,7 +273,7 @@ static int cols_reserve(struct cols *cs, size_t n)
     if (n < cs->cap)
         return 0;
     size_t cap = cs->cap ? cs->cap * 2 : 1024;
-    if (grow((void **)&cs->id, cap, sizeof(int64_t)))
+    if (grow((void **)&cs->id, cap, sizeof(int64_t)) || grow((void **)&cs->dead, cap, 1))
         return -1;
     for (int f = 0; f < NFIELDS; f++) {
         struct col *c = &cs->c[f];
@@ -348,6 +369,61 @@ static int load_set(struct ctx *c, struct cols *cs, int f, const char *sql)
 }
 
 /* The customer rows: profile, address, owner, aggregates, lifecycle. */
+/* The scalar columns of one customer row, as read by CUST_SELECT. */
+#define CUST_SELECT                                                                                \
+    "SELECT c.id, c.kind, c.birth_date, c.sex, c.occupation, c.income_band, c.owner_id, "          \
+    "u.email, c.created_at, c.orders_count, c.revenue_minor, c.first_order_at, "                   \
+    "c.last_order_at, a.country, a.postal_code, a.city, (SELECT COUNT(*) > 0 AND "                 \
+    "SUM(k.status = 'cancelled') = COUNT(*) FROM contracts k WHERE k.customer_id = c.id), "        \
+    "c.merged_into IS NOT NULL OR c.erased_at IS NOT NULL FROM customers c LEFT JOIN "             \
+    "customer_addresses a ON a.customer_id = c.id AND a.is_primary = 1 LEFT JOIN users u ON "      \
+    "u.id = c.owner_id "
+
+static void fill_row(struct cols *cs, size_t i, struct stmt *s, const struct config *cfg,
+                     int64_t now)
+{
+    struct col *k = cs->c;
+    k[F_KIND].code[i] = dict_code(&k[F_KIND].d, stmt_text(s, 1));
+    int32_t birth = INT32_MIN;
+    const char *bd = stmt_text(s, 2);
+    if (bd && date_parse(bd, &birth))
+        birth = INT32_MIN;
+    k[F_BIRTH].day[i] = birth;
+    k[F_AGE].num[i] = NAN;
+    if (birth != INT32_MIN) {
+        int m = months_between(birth, cs->today);
+        k[F_AGE].num[i] = m < 0 ? NAN : (double)(m / 12);
+    }
+    k[F_SEX].code[i] = dict_code(&k[F_SEX].d, stmt_text(s, 3));
+    k[F_OCCUPATION].code[i] = dict_code(&k[F_OCCUPATION].d, stmt_text(s, 4));
+    k[F_INCOME].code[i] = dict_code(&k[F_INCOME].d, stmt_text(s, 5));
+    k[F_OWNER_ID].num[i] = stmt_isnull(s, 6) ? NAN : (double)stmt_int(s, 6);
+    k[F_OWNER].code[i] = dict_code(&k[F_OWNER].d, stmt_text(s, 7));
+    k[F_CREATED].day[i] = day_of(stmt_int(s, 8));
+    int64_t orders = stmt_int(s, 9);
+    k[F_ORDERS].num[i] = (double)orders;
+    k[F_REVENUE].num[i] = (double)stmt_int(s, 10) / 100.0;
+    int64_t first = stmt_isnull(s, 11) ? 0 : stmt_int(s, 11);
+    int64_t last = stmt_isnull(s, 12) ? 0 : stmt_int(s, 12);
+    k[F_FIRST].day[i] = stmt_isnull(s, 11) ? INT32_MIN : day_of(first);
+    k[F_LAST].day[i] = stmt_isnull(s, 12) ? INT32_MIN : day_of(last);
+    k[F_COUNTRY].code[i] = dict_code(&k[F_COUNTRY].d, stmt_text(s, 13));
+    k[F_POSTAL].code[i] = dict_code(&k[F_POSTAL].d, stmt_text(s, 14));
+    k[F_CITY].code[i] = dict_code(&k[F_CITY].d, stmt_text(s, 15));
+    k[F_LIFECYCLE].code[i] = dict_code(
+        &k[F_LIFECYCLE].d, customer_lifecycle(cfg, now, orders, first, last, (int)stmt_int(s, 16)));
+    for (int ch = 0; ch < 6; ch++)
+        k[F_C_EMAIL + ch].code[i] = 0;
+    for (int f = F_FIRST_SCORE; f < NFIELDS; f++) {
+        if (field_type(f) == SEGX_NUM)
+            k[f].num[i] = NAN;
+        else
+            k[f].code[i] = 0;
+    }
+    cs->dead[i] = 0;
+}
+
+/* The customer rows: profile, address, owner, aggregates, lifecycle. */
 static int load_customers(struct ctx *c, struct cols *cs, segment_progress_fn progress, void *arg)
 {
     const struct config *cfg = &c->app->cfg;
@@ -355,16 +431,10 @@ static int load_customers(struct ctx *c, struct cols *cs, segment_progress_fn pr
     cs->today = day_of(now);
     struct stmt *s = NULL;
     progress_at(progress, arg, "customers", -1);
-    int rc = store_query(
-        c->st, &s, &c->err,
-        "SELECT c.id, c.kind, c.birth_date, c.sex, c.occupation, c.income_band, c.owner_id, "
-        "u.email, c.created_at, c.orders_count, c.revenue_minor, c.first_order_at, "
-        "c.last_order_at, a.country, a.postal_code, a.city, (SELECT COUNT(*) > 0 AND "
-        "SUM(k.status = 'cancelled') = COUNT(*) FROM contracts k WHERE k.customer_id = c.id) "
-        "FROM customers c LEFT JOIN customer_addresses a ON a.customer_id = c.id AND "
-        "a.is_primary = 1 LEFT JOIN users u ON u.id = c.owner_id WHERE c.merged_into IS NULL "
-        "AND c.erased_at IS NULL ORDER BY c.id",
-        "");
+    int rc = store_query(c->st, &s, &c->err,
+                         CUST_SELECT "WHERE c.merged_into IS NULL AND c.erased_at IS NULL ORDER "
+                                     "BY c.id",
+                         "");
     if (rc)
         return rc;
     while ((rc = stmt_step(s, &c->err)) == 1) {
@@ -377,46 +447,8 @@ static int load_customers(struct ctx *c, struct cols *cs, segment_progress_fn pr
         }
         size_t i = cs->n++;
         cs->id[i] = id;
-        struct col *k = cs->c;
-        k[F_KIND].code[i] = dict_code(&k[F_KIND].d, stmt_text(s, 1));
-        int32_t birth = INT32_MIN;
-        const char *bd = stmt_text(s, 2);
-        if (bd && date_parse(bd, &birth))
-            birth = INT32_MIN;
-        k[F_BIRTH].day[i] = birth;
-        k[F_AGE].num[i] = NAN;
-        if (birth != INT32_MIN) {
-            int m = months_between(birth, cs->today);
-            k[F_AGE].num[i] = m < 0 ? NAN : (double)(m / 12);
-        }
-        k[F_SEX].code[i] = dict_code(&k[F_SEX].d, stmt_text(s, 3));
-        k[F_OCCUPATION].code[i] = dict_code(&k[F_OCCUPATION].d, stmt_text(s, 4));
-        k[F_INCOME].code[i] = dict_code(&k[F_INCOME].d, stmt_text(s, 5));
-        k[F_OWNER_ID].num[i] = stmt_isnull(s, 6) ? NAN : (double)stmt_int(s, 6);
-        k[F_OWNER].code[i] = dict_code(&k[F_OWNER].d, stmt_text(s, 7));
-        k[F_CREATED].day[i] = day_of(stmt_int(s, 8));
-        int64_t orders = stmt_int(s, 9);
-        k[F_ORDERS].num[i] = (double)orders;
-        k[F_REVENUE].num[i] = (double)stmt_int(s, 10) / 100.0;
-        int64_t first = stmt_isnull(s, 11) ? 0 : stmt_int(s, 11);
-        int64_t last = stmt_isnull(s, 12) ? 0 : stmt_int(s, 12);
-        k[F_FIRST].day[i] = stmt_isnull(s, 11) ? INT32_MIN : day_of(first);
-        k[F_LAST].day[i] = stmt_isnull(s, 12) ? INT32_MIN : day_of(last);
-        k[F_COUNTRY].code[i] = dict_code(&k[F_COUNTRY].d, stmt_text(s, 13));
-        k[F_POSTAL].code[i] = dict_code(&k[F_POSTAL].d, stmt_text(s, 14));
-        k[F_CITY].code[i] = dict_code(&k[F_CITY].d, stmt_text(s, 15));
-        k[F_LIFECYCLE].code[i] =
-            dict_code(&k[F_LIFECYCLE].d,
-                      customer_lifecycle(cfg, now, orders, first, last, (int)stmt_int(s, 16)));
-        k[F_AT_RISK].flag[i] = 0;
-        for (int ch = 0; ch < 6; ch++)
-            k[F_C_EMAIL + ch].code[i] = 0;
-        for (int f = F_FIRST_SCORE; f < NFIELDS; f++) {
-            if (field_type(f) == SEGX_NUM)
-                k[f].num[i] = NAN;
-            else
-                k[f].code[i] = 0;
-        }
+        cs->c[F_AT_RISK].flag[i] = 0;
+        fill_row(cs, i, s, cfg, now);
     }
     stmt_done(s);
     if (rc < 0)
@@ -569,31 +601,242 @@ static struct {
     struct cols *cs;
 } cache;
 
-#define COLS_MAX_AGE 60
+/* A safety net for changes no fingerprint sees (an order's status): the
+ * columns are rebuilt at least this often, and at midnight. */
+#define COLS_MAX_AGE 600
+/* More changed customers than this since the last look: rebuild instead. */
+#define COLS_MAX_DELTA 10000
 
-static int fingerprint(struct ctx *c, char *out, size_t len)
+/* The generation of the application's order snapshot, 0 when there is none
+ * yet. An order hook bumps it: with no new order id, an order's status
+ * changed, which nothing else records. */
+static int64_t snapshot_generation(struct app *a)
+{
+    pthread_mutex_lock(&a->lock);
+    struct snapshot *s = a->snap;
+    pthread_mutex_unlock(&a->lock);
+    if (!s)
+        return 0;
+    pthread_rwlock_rdlock(&s->lock);
+    int64_t g = (int64_t)s->generation;
+    pthread_rwlock_unlock(&s->lock);
+    return g;
+}
+
+static int fingerprint(struct ctx *c, int64_t fp[NFP])
 {
     struct stmt *s = NULL;
     int rc = store_query(
         c->st, &s, &c->err,
         "SELECT (SELECT MAX(id) FROM customers), (SELECT MAX(updated_at) FROM customers), "
-        "(SELECT MAX(id) FROM consents), (SELECT MAX(id) FROM orders), (SELECT MAX(id) FROM "
-        "interactions), (SELECT COUNT(*) FROM customer_flags), (SELECT COUNT(*) FROM "
-        "customer_tags), (SELECT MAX(updated_at) FROM contracts), (SELECT COUNT(*) FROM "
-        "contracts WHERE status = 'cancelled'), (SELECT MAX(id) FROM events)",
+        "(SELECT MAX(id) FROM audit_log), (SELECT MAX(id) FROM consents), (SELECT MAX(id) FROM "
+        "orders), (SELECT MAX(id) FROM interactions), (SELECT MAX(id) FROM events), (SELECT "
+        "COUNT(*) FROM customer_flags), (SELECT COUNT(*) FROM customer_tags), (SELECT "
+        "MAX(updated_at) FROM contracts), (SELECT COUNT(*) FROM contracts WHERE status = "
+        "'cancelled')",
         "");
     if (rc)
         return rc;
     rc = stmt_step(s, &c->err);
-    if (rc == 1) {
-        size_t k = 0;
-        out[0] = 0;
-        for (int i = 0; i < 10 && k < len; i++)
-            k += (size_t)snprintf(out + k, len - k, "%lld/", (long long)stmt_int(s, i));
-        rc = 0;
+    if (rc == 1)
+        for (int i = 0; i < FP_SNAPGEN; i++)
+            fp[i] = stmt_isnull(s, i) ? 0 : stmt_int(s, i);
+    stmt_done(s);
+    fp[FP_SNAPGEN] = snapshot_generation(c->app);
+    return rc < 0 ? rc : 0;
+}
+
+/* The texts of one customer's list (tags, interests, flags), sorted, into
+ * codes of the column's dictionary; 1 when they equal what customer i has. */
+static int same_set(struct ctx *c, struct col *col, size_t i, const char *sql, int64_t id,
+                    int *same)
+{
+    struct stmt *s = NULL;
+    int rc = store_query(c->st, &s, &c->err, sql, "i", id);
+    if (rc)
+        return rc;
+    uint32_t k = col->start[i], end = col->start[i + 1];
+    *same = 1;
+    while ((rc = stmt_step(s, &c->err)) == 1) {
+        const char *v = stmt_text(s, 0);
+        if (k >= end || !v || strcmp(col->d.s[col->items[k]], v))
+            *same = 0;
+        k++;
+    }
+    stmt_done(s);
+    if (k != end)
+        *same = 0;
+    return rc < 0 ? rc : 0;
+}
+
+/* Appends a new customer's list items (the customer is the last one). */
+static int append_set(struct ctx *c, struct cols *cs, int f, const char *sql, int64_t id)
+{
+    struct col *col = &cs->c[f];
+    struct stmt *s = NULL;
+    int rc = store_query(c->st, &s, &c->err, sql, "i", id);
+    if (rc)
+        return rc;
+    while ((rc = stmt_step(s, &c->err)) == 1) {
+        if (col->nitems == col->capitems) {
+            size_t cap = col->capitems ? col->capitems * 2 : 1024;
+            if (grow((void **)&col->items, cap, sizeof(uint32_t))) {
+                rc = oom(c);
+                break;
+            }
+            col->capitems = cap;
+        }
+        uint32_t code = dict_code(&col->d, stmt_text(s, 0));
+        if (!code) {
+            rc = oom(c);
+            break;
+        }
+        col->items[col->nitems++] = code;
     }
     stmt_done(s);
     return rc < 0 ? rc : 0;
+}
+
+static const char *const set_sql[3] = {
+    "SELECT tag FROM customer_tags WHERE customer_id = ? ORDER BY tag",
+    "SELECT interest FROM customer_interests WHERE customer_id = ? ORDER BY interest",
+    "SELECT flag FROM customer_flags WHERE customer_id = ? ORDER BY flag",
+};
+static const int set_field[3] = {F_TAGS, F_INTERESTS, F_FLAGS};
+
+/* Re-reads customer id into slot i (an existing one, or the next one when
+ * i == cs->n). *full is set when only a rebuild can follow the change. */
+static int reload_one(struct ctx *c, struct cols *cs, size_t i, int64_t id, int *full)
+{
+    struct stmt *s = NULL;
+    int rc = store_query(c->st, &s, &c->err, CUST_SELECT "WHERE c.id = ?", "i", id);
+    if (rc)
+        return rc;
+    int64_t now = time_now();
+    int appended = i == cs->n;
+    rc = stmt_step(s, &c->err);
+    if (rc == 1 && !stmt_int(s, 17)) {
+        if (appended) {
+            if (cols_reserve(cs, cs->n + 2)) {
+                stmt_done(s);
+                return oom(c);
+            }
+            cs->id[i] = id;
+            cs->c[F_AT_RISK].flag[i] = 0;
+        }
+        fill_row(cs, i, s, &c->app->cfg, now);
+        rc = 0;
+    } else if (rc >= 0) { /* gone: merged, erased or deleted */
+        rc = 0;
+        if (!appended && !cs->dead[i]) {
+            cs->dead[i] = 1;
+            cs->ndead++;
+        }
+        stmt_done(s);
+        return 0;
+    }
+    stmt_done(s);
+    if (rc)
+        return rc;
+    for (int k = 0; k < 3 && !rc && !*full; k++) {
+        struct col *col = &cs->c[set_field[k]];
+        if (appended) {
+            rc = append_set(c, cs, set_field[k], set_sql[k], id);
+            col->start[i + 1] = (uint32_t)col->nitems;
+        } else {
+            int same = 0;
+            rc = same_set(c, col, i, set_sql[k], id, &same);
+            if (!rc && !same)
+                *full = 1; /* a list changed in the middle: rebuild */
+        }
+    }
+    if (rc || *full)
+        return rc;
+    if (appended) {
+        cs->n++;
+        struct col *fl = &cs->c[F_FLAGS];
+        for (uint32_t k = fl->start[i]; k < fl->start[i + 1]; k++)
+            if (!strcmp(fl->d.s[fl->items[k]], "at_risk"))
+                cs->c[F_AT_RISK].flag[i] = 1;
+    }
+    rc = store_query(c->st, &s, &c->err,
+                     "SELECT channel, granted FROM consents WHERE customer_id = ? ORDER BY "
+                     "channel, at, id",
+                     "i", id);
+    if (rc)
+        return rc;
+    while ((rc = stmt_step(s, &c->err)) == 1) {
+        const char *ch = stmt_text(s, 0);
+        for (int k = 0; k < 6; k++)
+            if (ch && !strcmp(ch, consent_channels[k])) {
+                struct col *col = &cs->c[F_C_EMAIL + k];
+                col->code[i] = dict_code(&col->d, stmt_int(s, 1) ? "granted" : "denied");
+            }
+    }
+    stmt_done(s);
+    return rc < 0 ? rc : 0;
+}
+
+/*
+ * Brings the columns from cs->fp to fp by re-reading only the customers that
+ * changed in between (new ones appended). *full is set when a rebuild is
+ * needed instead: contracts or the number of tags or flags moved, too many
+ * changes, or a list changed on an existing customer.
+ */
+static int cols_update(struct ctx *c, struct cols *cs, const int64_t fp[NFP], int *full)
+{
+    *full = fp[FP_FLAGS] != cs->fp[FP_FLAGS] || fp[FP_TAGS] != cs->fp[FP_TAGS] ||
+            fp[FP_CONTRACTS] != cs->fp[FP_CONTRACTS] || fp[FP_CANCELLED] != cs->fp[FP_CANCELLED] ||
+            fp[FP_CUST_ID] < cs->fp[FP_CUST_ID] ||
+            /* more snapshot changes than new orders: a status changed */
+            fp[FP_SNAPGEN] - cs->fp[FP_SNAPGEN] > fp[FP_ORDER] - cs->fp[FP_ORDER];
+    if (*full)
+        return 0;
+    const int64_t *o = cs->fp;
+    struct stmt *s = NULL;
+    int rc = store_query(
+        c->st, &s, &c->err,
+        "SELECT id FROM customers WHERE id > ?1 UNION SELECT id FROM customers WHERE "
+        "updated_at >= ?2 UNION SELECT entity_id FROM audit_log WHERE id > ?3 AND entity = "
+        "'customer' UNION SELECT customer_id FROM consents WHERE id > ?4 UNION SELECT "
+        "customer_id FROM orders WHERE id > ?5 UNION SELECT customer_id FROM interactions WHERE "
+        "id > ?6 UNION SELECT customer_id FROM events WHERE id > ?7 AND customer_id IS NOT NULL "
+        "AND type NOT LIKE 'segment.%' ORDER BY 1 LIMIT ?8",
+        "iiiiiiii", o[FP_CUST_ID], o[FP_CUST_UPDATED], o[FP_AUDIT], o[FP_CONSENT], o[FP_ORDER],
+        o[FP_INTERACTION], o[FP_EVENT], (int64_t)COLS_MAX_DELTA + 1);
+    if (rc)
+        return rc;
+    int64_t *ids = malloc((COLS_MAX_DELTA + 1) * sizeof(int64_t));
+    size_t n = 0;
+    if (!ids) {
+        stmt_done(s);
+        return oom(c);
+    }
+    while ((rc = stmt_step(s, &c->err)) == 1)
+        if (n <= COLS_MAX_DELTA)
+            ids[n++] = stmt_int(s, 0);
+    stmt_done(s);
+    if (rc < 0 || n > COLS_MAX_DELTA) {
+        *full = rc >= 0;
+        free(ids);
+        return rc < 0 ? rc : 0;
+    }
+    rc = 0;
+    for (size_t k = 0; k < n && !rc && !*full; k++) {
+        size_t i = cols_find(cs, ids[k]);
+        if (i == (size_t)-1 && cs->n && ids[k] < cs->id[cs->n - 1])
+            *full = 1; /* not at the end: only a rebuild keeps ids sorted */
+        else
+            rc = reload_one(c, cs, i == (size_t)-1 ? cs->n : i, ids[k], full);
+    }
+    free(ids);
+    if (!rc && !*full) {
+        if (n)
+            memset(cs->scored, 0, sizeof(cs->scored)); /* scores follow orders */
+        memcpy(cs->fp, fp, sizeof(cs->fp));
+        log_debug("segment columns: %zu customers re-read", n);
+    }
+    return rc;
 }
 
 static int cols_build(struct ctx *c, struct cols **out, segment_progress_fn progress, void *arg)
@@ -630,37 +873,60 @@ static int cols_build(struct ctx *c, struct cols **out, segment_progress_fn prog
  * cache_lock (the caller unlocks with cols_release). Evaluations are short;
  * a rebuild blocks the others, which would each have rebuilt.
  */
+/*
+ * The current column store, with the score groups uses[] needs, held under
+ * cache_lock (the caller unlocks with cols_release). Evaluations are short;
+ * a rebuild blocks the others, which would each have rebuilt; changes since
+ * the last look are applied customer by customer when they are few.
+ */
 static int cols_acquire(struct ctx *c, const uint8_t *uses, struct cols **out,
                         segment_progress_fn progress, void *arg)
 {
-    char fp[256];
-    int rc = fingerprint(c, fp, sizeof(fp));
+    int64_t fp[NFP];
+    int rc = fingerprint(c, fp);
     if (rc)
         return rc;
     pthread_mutex_lock(&cache_lock);
     struct cols *cs = cache.app == c->app ? cache.cs : NULL;
     int64_t now = time_now();
-    if (cs && (strcmp(cs->fp, fp) || now - cs->built_at > COLS_MAX_AGE || now < cs->built_at ||
-               day_of(now) != cs->today))
+    if (cs && (now - cs->built_at > COLS_MAX_AGE || now < cs->built_at || day_of(now) != cs->today))
         cs = NULL;
+    if (cs && memcmp(cs->fp, fp, sizeof(fp))) {
+        int full = 0;
+        rc = cols_update(c, cs, fp, &full);
+        if (rc || full) { /* half-updated columns are dropped */
+            cols_free(cs);
+            cache.cs = cs = NULL;
+        }
+        if (rc) {
+            pthread_mutex_unlock(&cache_lock);
+            return rc;
+        }
+    }
     if (!cs) {
+        log_debug("segment columns: rebuilt");
         rc = cols_build(c, &cs, progress, arg);
         if (rc) {
             pthread_mutex_unlock(&cache_lock);
             return rc;
         }
-        snprintf(cs->fp, sizeof(cs->fp), "%s", fp);
+        memcpy(cs->fp, fp, sizeof(fp));
         cs->built_at = now;
         if (cache.cs)
             cols_free(cache.cs);
         cache.app = c->app;
         cache.cs = cs;
     }
+    int scored = 0;
     for (int f = F_FIRST_SCORE; uses && f < NFIELDS && !rc; f++) {
         int g = score_group(f);
-        if (uses[f] && g >= 0 && !cs->scored[g])
+        if (uses[f] && g >= 0 && !cs->scored[g]) {
             rc = load_scores(c, cs, g, progress, arg);
+            scored = 1;
+        }
     }
+    if (scored) /* the scores may have built the snapshot: its generation moved */
+        cs->fp[FP_SNAPGEN] = snapshot_generation(c->app);
     if (rc) {
         pthread_mutex_unlock(&cache_lock);
         return rc;
@@ -730,6 +996,9 @@ static int eval_bits(struct ctx *c, const struct compiled *k, const struct cols 
         *bits = NULL;
         return oom(c);
     }
+    for (size_t i = 0; cs->ndead && i < cs->n; i++)
+        if (cs->dead[i])
+            (*bits)[i / 64] &= ~(UINT64_C(1) << (i % 64));
     return 0;
 }
 

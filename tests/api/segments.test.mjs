@@ -102,6 +102,37 @@ test('draft counts equal the same condition in plain SQL', async () => {
   assert.ok(nonTrivial >= 12, `only ${nonTrivial} cases split the population`);
 });
 
+test('counts follow every kind of change without a restart', async () => {
+  const check = async (step) => {
+    for (const [expr, query] of cases) {
+      const r = await count(expr);
+      ok(r);
+      assert.equal(r.json.count, sql(query), `after ${step}: ${expr}`);
+    }
+  };
+  await check('nothing');
+  ok(await srv.req('PATCH', `/api/v1/customers/${ids[3]}`, { income_band: 'high', sex: 'male', birth_date: '1960-01-01' }));
+  await check('a profile change');
+  ok(await srv.req('POST', '/api/v1/orders', { customer_id: ids[4], ordered_at: '2026-06-30T10:00:00Z', total_minor: 99900, currency: 'EUR' }), 201);
+  await check('a new order');
+  ok(await srv.req('POST', `/api/v1/customers/${ids[0]}/consents`, { channel: 'email', purpose: 'marketing', granted: false, legal_basis: 'consent', source: 'web' }), 201);
+  await check('a consent withdrawn');
+  const fresh = await srv.req('POST', '/api/v1/customers', person({ last_name: 'Nouveau', addresses: [{ line1: '1 rue', postal_code: '75002', city: 'Paris', country: 'FR' }] }));
+  ok(fresh, 201);
+  ids.push(fresh.json.id);
+  await check('a new customer');
+  ok(await srv.req('POST', '/api/v1/customers', person({ last_name: 'Tagué', tags: ['vip'] })), 201);
+  await check('a new customer with a tag');
+  ok(await srv.req('PATCH', `/api/v1/customers/${ids[1]}`, { tags: ['vip', 'expert'] }));
+  await check('tags changed');
+  const order = (await srv.req('GET', `/api/v1/customers/${ids[4]}/orders`)).json;
+  const last = (order.items ?? order)[0];
+  ok(await srv.req('PATCH', `/api/v1/orders/${last.id}`, { status: 'cancelled' }));
+  await check('an order cancelled');
+  assert.ok([200, 201, 204].includes((await srv.req('POST', `/api/v1/customers/${ids[1]}/flags`, { flag: 'at_risk', reason: 'complaint' })).status));
+  await check('a flag set');
+});
+
 test('score fields match the analytics routes', async () => {
   const total = async (route, q) => {
     const r = await srv.req('GET', `/api/v1/analytics/${route}?summary=only&${q}`);
