@@ -80,10 +80,10 @@ export function Campaigns() {
         subject_en: form.channel === 'email' ? form.subject_en : null,
         body_fr: form.body_fr, body_en: form.body_en || null,
       });
-      setNote(t('camp.created', { name: c.name }));
       setForm(blank);
       await load();
       await select(c);
+      setNote(t('camp.created', { name: c.name }));
     } catch (err) {
       setFormError(errorText(err, i18n));
     }
