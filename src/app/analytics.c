@@ -15,6 +15,7 @@
 #include "analytics/clv_summary.h"
 #include "analytics/gammagamma.h"
 #include "analytics/matrix.h"
+#include "app/mining.h"
 #include "util/log.h"
 #include "util/timeu.h"
 
@@ -1177,6 +1178,8 @@ void analytics_customer_scores(struct ctx *c, int64_t id, json_t *profile)
         c->err = saved;
         scores = json_null();
     }
+    if (json_is_object(scores))
+        mining_customer_churn(c, id, scores); /* after the snapshot lock is released */
     json_object_set_new(profile, "scores", scores);
 }
 
@@ -1202,5 +1205,10 @@ int analytics_warm(struct ctx *c)
         population_free(p);
     }
     snapshot_unlock(s);
+    if (!rc) { /* today's churn model for the 360° view */
+        json_t *scratch = json_object();
+        mining_customer_churn(c, 0, scratch);
+        json_decref(scratch);
+    }
     return rc;
 }

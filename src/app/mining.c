@@ -272,7 +272,7 @@ static int cmp_risk(const void *a, const void *b)
 }
 
 /* Trains on (T - 2h, T - h], evaluates on (T - h, T]. */
-static int train(struct ctx *c, const struct snapshot *s, int32_t as_of, int h,
+static int train(struct ctx *c, const struct snapshot *s, int32_t as_of, int h, int compare,
                  struct logreg_model *m, json_t **eval)
 {
     double *x = NULL, *score = NULL;
@@ -313,8 +313,9 @@ static int train(struct ctx *c, const struct snapshot *s, int32_t as_of, int h,
     double auc = logreg_auc(score, y, n);
     struct bgnbd_params bp = {NAN, NAN, NAN, NAN};
     struct err bw = {0};
-    double bauc = bgnbd_auc(s, as_of - h, idx, y, n, &bp, &bw);
-    const char *better = !isfinite(bauc) ? "logistic (BG/NBD could not be fitted)"
+    double bauc = compare ? bgnbd_auc(s, as_of - h, idx, y, n, &bp, &bw) : NAN;
+    const char *better = !compare          ? "not compared"
+                         : !isfinite(bauc) ? "logistic (BG/NBD could not be fitted)"
                          : !isfinite(auc) ? "undecided (one class only in the test period)"
                          : auc > bauc     ? "logistic"
                          : auc < bauc     ? "bgnbd"
@@ -364,7 +365,7 @@ static void remember(const struct app *a, int32_t as_of, int h, const struct log
     pthread_mutex_unlock(&cache.lock);
 }
 
-int mining_churn(struct ctx *c, const struct kpi_query *q, json_t **out)
+static int churn_run(struct ctx *c, const struct kpi_query *q, int compare, json_t **out)
 {
     int h = q->horizon_days ? q->horizon_days : DEFAULT_HORIZON;
     int limit = q->limit ? q->limit : DEFAULT_LIMIT;
@@ -382,7 +383,7 @@ int mining_churn(struct ctx *c, const struct kpi_query *q, json_t **out)
     if (!rc) {
         if (q->progress)
             q->progress("training", -1, q->progress_arg);
-        rc = train(c, s, as_of, h, &m, &eval);
+        rc = train(c, s, as_of, h, compare, &m, &eval);
     }
     if (rc)
         goto out;
@@ -435,6 +436,11 @@ out:
     return 0;
 }
 
+int mining_churn(struct ctx *c, const struct kpi_query *q, json_t **out)
+{
+    return churn_run(c, q, 1, out);
+}
+
 void mining_customer_churn(struct ctx *c, int64_t id, json_t *scores)
 {
     int32_t as_of = today();
@@ -452,7 +458,7 @@ void mining_customer_churn(struct ctx *c, int64_t id, json_t *scores)
     if (!have) {
         json_t *doc = NULL;
         struct kpi_query q = {.as_of = as_of, .limit = 1};
-        if (mining_churn(c, &q, &doc)) {
+        if (churn_run(c, &q, 0, &doc)) {
             log_info("churn model for the 360° view: %s", c->err.msg);
             c->err = saved;
             json_object_set_new(scores, "churn", json_null());

@@ -174,10 +174,8 @@ int recommend_for_customer(struct ctx *c, int64_t customer_id, int n, json_t **o
     if (n < 1 || n > RECOMMEND_MAX)
         return fail(c, ERR_BADREQ, "limit", "between 1 and %d", RECOMMEND_MAX);
     int rc = customer_exists(c, customer_id);
-    if (rc < 0)
+    if (rc)
         return rc;
-    if (!rc)
-        return fail(c, ERR_NOTFOUND, "", "no customer %lld", (long long)customer_id);
     json_t *refused = json_array(), *list = NULL;
     struct stmt *st;
     rc = store_query(c->st, &st, &c->err,
