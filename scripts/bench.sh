@@ -88,3 +88,6 @@ bench/sla.sh
 
 # rules engine: events/s through the consumer with every template on (its own database)
 bench/rules.sh
+
+# campaigns: 100,000 recipients through the checks into the send queue, delivery to aiosmtpd
+bench/campaigns.sh
