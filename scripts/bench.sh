@@ -86,8 +86,14 @@ bench/tracking.sh
 # SLA breach sweep over 1,000,000 open tickets (its own database)
 bench/sla.sh
 
+# loyalty: balance lookups at 1,000,000 members, concurrent earn/redeem through the API
+bench/loyalty.sh
+
 # rules engine: events/s through the consumer with every template on (its own database)
 bench/rules.sh
+
+# imports, duplicates and exports (generated customers with known duplicates, Online Retail)
+bench/quality.sh
 
 # campaigns: 100,000 recipients through the checks into the send queue, delivery to aiosmtpd
 bench/campaigns.sh

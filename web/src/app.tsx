@@ -12,6 +12,7 @@ import { Customer360 } from './pages/Customer360';
 import { Audience } from './pages/Audience';
 import { PortalApp } from './portal/PortalApp';
 import { ComingSoon } from './pages/ComingSoon';
+import { Imports } from './pages/Imports';
 import { Pipeline } from './pages/Pipeline';
 import { Tasks } from './pages/Tasks';
 import { ServiceDesk } from './pages/ServiceDesk';
@@ -19,9 +20,10 @@ import { Knowledge } from './pages/Knowledge';
 import { Segments } from './pages/Segments';
 import { Rules } from './pages/Rules';
 import { Campaigns } from './pages/Campaigns';
+import { Loyalty } from './pages/Loyalty';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules' | 'loyalty';
 
 export function App() {
   const { t } = useI18n();
@@ -103,6 +105,10 @@ export function App() {
       section = 'rules';
       body = <Rules />;
       break;
+    case 'loyalty':
+      section = 'loyalty';
+      body = <Loyalty />;
+      break;
     case 'audience':
       section = 'audience';
       body = <Audience />;
@@ -120,6 +126,9 @@ export function App() {
       body = <Campaigns />;
       break;
     case 'imports':
+      section = 'imports';
+      body = <Imports />;
+      break;
     case 'settings':
       section = page;
       body = <ComingSoon section={page} />;
@@ -160,6 +169,8 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.segments');
     case 'rules':
       return t('nav.rules');
+    case 'loyalty':
+      return t('nav.loyalty');
     case 'imports':
       return t('nav.imports');
     case 'settings':
