@@ -433,6 +433,11 @@ int lead_convert(struct ctx *c, int64_t customer_id, const json_t *in, json_t **
     int rc = fields_check(lead_convert_fields, in, FIELDS_CREATE, &c->err);
     if (rc)
         return rc;
+    const char *title = jstr(in, "title");
+    while (title && *title == ' ')
+        title++;
+    if (!title || !*title)
+        return fail(c, ERR_INVALID, "title", "must not be empty");
     json_t *before = NULL, *deal = NULL, *bd = NULL;
     rc = store_begin(c->st, &c->err);
     if (rc)

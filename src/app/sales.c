@@ -25,6 +25,17 @@ static int rollback(struct ctx *c, int rc)
     return rc;
 }
 
+/* 1 when the key is present and holds only spaces (an empty name or title). */
+static int blank(const json_t *in, const char *k)
+{
+    const char *v = jstr(in, k);
+    if (!v)
+        return 0;
+    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+        v++;
+    return !*v;
+}
+
 /* ---------------------------------------------------------------- pipelines */
 
 const struct field stage_fields[] = {
@@ -106,6 +117,11 @@ static int check_stages(struct ctx *c, const json_t *stages)
         const char *k = jstr(st, "kind");
         if (!k || !strcmp(k, "open"))
             open++;
+        if (blank(st, "name")) {
+            char f[48];
+            snprintf(f, sizeof(f), "stages[%zu].name", i);
+            return fail(c, ERR_INVALID, f, "must not be empty");
+        }
         for (size_t j = 0; j < i; j++)
             if (!strcmp(jstr(json_array_get(stages, j), "name"), jstr(st, "name"))) {
                 char f[48];
@@ -121,6 +137,8 @@ static int check_stages(struct ctx *c, const json_t *stages)
 int pipeline_create(struct ctx *c, const json_t *in, json_t **out)
 {
     int rc = fields_check(pipeline_fields, in, FIELDS_CREATE, &c->err);
+    if (!rc && blank(in, "name"))
+        rc = fail(c, ERR_INVALID, "name", "must not be empty");
     if (!rc)
         rc = check_stages(c, json_object_get(in, "stages"));
     if (rc)
@@ -184,6 +202,8 @@ static int stage_of(struct ctx *c, int64_t pipeline_id, int64_t stage_id, const 
 int pipeline_add_stage(struct ctx *c, int64_t pipeline_id, const json_t *in, json_t **out)
 {
     int rc = fields_check(stage_fields, in, FIELDS_CREATE, &c->err);
+    if (!rc && blank(in, "name"))
+        rc = fail(c, ERR_INVALID, "name", "must not be empty");
     if (rc)
         return rc;
     rc = store_begin(c->st, &c->err);
@@ -223,6 +243,8 @@ int pipeline_update_stage(struct ctx *c, int64_t pipeline_id, int64_t stage_id, 
                           json_t **out)
 {
     int rc = fields_check(stage_fields, in, FIELDS_UPDATE, &c->err);
+    if (!rc && blank(in, "name"))
+        rc = fail(c, ERR_INVALID, "name", "must not be empty");
     if (rc)
         return rc;
     rc = store_begin(c->st, &c->err);
@@ -432,6 +454,8 @@ static int write_products(struct ctx *c, int64_t deal_id, int64_t cid, const jso
 
 static int check_amount(struct ctx *c, const json_t *in)
 {
+    if (blank(in, "title"))
+        return fail(c, ERR_INVALID, "title", "must not be empty");
     if (rowj_has(in, "amount_minor") && jint(in, "amount_minor", 0) < 0)
         return fail(c, ERR_INVALID, "amount_minor", "must not be negative");
     return 0;

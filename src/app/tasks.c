@@ -105,6 +105,17 @@ static int check_times(struct ctx *c, int has_due, int64_t due, int has_end, int
     return 0;
 }
 
+/* 1 when a title is sent and holds only spaces. */
+static int blank_title(const json_t *in)
+{
+    const char *v = jstr(in, "title");
+    if (!v)
+        return 0;
+    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+        v++;
+    return !*v;
+}
+
 static int emit(struct ctx *c, const char *type, const json_t *task)
 {
     json_t *data = json_pack(
@@ -128,6 +139,8 @@ int task_create(struct ctx *c, const json_t *in, json_t **out)
     int64_t due = 0, end = 0, rem = 0;
     int has_due = time_field(in, "due_at", &due), has_end = time_field(in, "ends_at", &end),
         has_rem = time_field(in, "remind_at", &rem);
+    if (blank_title(in))
+        return fail(c, ERR_INVALID, "title", "must not be empty");
     rc = check_times(c, has_due, due, has_end, end, has_rem, rem);
     if (rc)
         return rc;
@@ -219,6 +232,8 @@ int task_update(struct ctx *c, int64_t id, const json_t *in, json_t **out)
     int rc = fields_check(task_update_fields, in, FIELDS_UPDATE, &c->err);
     if (rc)
         return rc;
+    if (blank_title(in))
+        return fail(c, ERR_INVALID, "title", "must not be empty");
     json_t *before = NULL;
     rc = store_begin(c->st, &c->err);
     if (rc)

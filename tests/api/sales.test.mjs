@@ -104,6 +104,7 @@ test('illegal transitions and bad input are refused, naming the field, data unch
     [{ customer_id: c.id, title: 'x', probability: 101 }, 'probability'],
     [{ customer_id: c.id, title: 'x', products: [{ product_id: 999999 }] }, 'products[0].product_id'],
     [{ customer_id: c.id }, 'title'],
+    [{ customer_id: c.id, title: '   ' }, 'title'],
     [{ customer_id: c.id, title: 'x', colour: 'red' }, 'colour'],
   ];
   for (const [body, field] of badCreates) {

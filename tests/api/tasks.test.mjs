@@ -104,6 +104,7 @@ test('bad input is refused naming the field, and nothing is written', async () =
   const cases = [
     [{ kind: 'visit', title: 'x' }, 'kind'],
     [{ kind: 'call' }, 'title'],
+    [{ kind: 'call', title: '' }, 'title'],
     [{ kind: 'call', title: 'x', due_at: 'tomorrow' }, 'due_at'],
     [{ kind: 'call', title: 'x', due_at: '2026-02-30T10:00:00Z' }, 'due_at'],
     [{ kind: 'call', title: 'x', due_at: '2026-11-03T10:00:00Z', remind_at: '2026-11-03T11:00:00Z' }, 'remind_at'],

@@ -117,3 +117,33 @@ test('the deal page shows the history and its tasks; the forecast and tasks page
   assert.match(ics, /SUMMARY:Call: Rappeler la boulangerie/);
   assert.deepEqual(await axeViolations(page), []);
 });
+
+test('leads: rescore, qualify one, convert another into a deal', { timeout: 60000 }, async () => {
+  await page.goto('/#/pipeline/leads');
+  await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();
+  await page.getByRole('button', { name: 'Rescore all leads' }).click();
+  const list = page.getByRole('table', { name: 'Leads, best score first' });
+  await list.getByRole('rowheader', { name: 'John Smith' }).waitFor();
+
+  const helene = stack.customers[0];
+  await list.getByLabel('Status of Hélène Dupont').selectOption({ label: 'Qualified' });
+  await list.getByRole('row', { name: /Hélène Dupont/ }).getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Lead Hélène Dupont saved.' }).waitFor({ state: 'attached' });
+  assert.equal((await stack.api.must('GET', `/api/v1/customers/${helene.id}/lead`)).status, 'qualified');
+
+  await list.getByRole('button', { name: 'Convert John Smith into a deal' }).click();
+  const form = page.getByRole('region', { name: 'Convert John Smith into a deal' });
+  await form.getByRole('button', { name: 'Convert' }).click();
+  assert.equal(await form.locator('#cv-title-err').textContent(), 'Enter a title for the deal.');
+  await form.getByLabel('Title').fill('Premier contrat');
+  await form.getByLabel('Amount').fill('1200');
+  await form.getByRole('button', { name: 'Convert' }).click();
+  await list.getByRole('row', { name: /John Smith/ }).getByRole('link', { name: 'Converted' }).waitFor();
+  const john = stack.customers[3];
+  const lead = await stack.api.must('GET', `/api/v1/customers/${john.id}/lead`);
+  assert.equal(lead.status, 'converted');
+  const deal = await dealNow(lead.deal_id);
+  assert.equal(deal.title, 'Premier contrat');
+  assert.equal(deal.amount_minor, 120000);
+  assert.deepEqual(await axeViolations(page), []);
+});

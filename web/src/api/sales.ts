@@ -184,3 +184,34 @@ export async function salesReport(from: string, to: string, signal?: AbortSignal
   const { data } = await request<SalesReport>('GET', `/reports/sales${qs({ from, to })}`, { signal });
   return data;
 }
+
+export interface Lead {
+  customer_id: number;
+  customer_name: string | null;
+  status: 'new' | 'contacted' | 'qualified' | 'disqualified' | 'converted';
+  reason: string | null;
+  fit: number;
+  behaviour: number;
+  score: number;
+  deal_id: number | null;
+}
+
+export async function leads(status: string | undefined, signal?: AbortSignal): Promise<Page<Lead>> {
+  const { data } = await request<Page<Lead>>('GET', `/leads${qs({ status, limit: 200 })}`, { signal });
+  return { items: data?.items ?? [], next_cursor: data?.next_cursor ?? null };
+}
+
+export async function rescoreLeads(): Promise<number> {
+  const { data } = await request<{ rescored: number }>('POST', '/leads/rescore');
+  return data?.rescored ?? 0;
+}
+
+export async function setLeadStatus(customerId: number, status: string, reason?: string): Promise<Lead> {
+  const { data } = await request<Lead>('POST', `/customers/${customerId}/lead`, { body: reason ? { status, reason } : { status } });
+  return data;
+}
+
+export async function convertLead(customerId: number, body: Record<string, unknown>): Promise<Lead & { deal: Deal }> {
+  const { data } = await request<Lead & { deal: Deal }>('POST', `/customers/${customerId}/convert`, { body });
+  return data;
+}

@@ -20,15 +20,17 @@ export function Pipeline({ route }: { route: Route }) {
   const [, sub, id] = route.parts;
   if (sub === 'deal' && id) return <DealPage key={id} id={id} />;
   if (sub === 'forecast') return <ForecastPage period={route.query.get('period')} mine={route.query.get('owner') === 'me'} team={route.query.get('team') ?? ''} />;
+  if (sub === 'leads') return <LeadsPage />;
   if (sub === 'report') return <ReportPage from={route.query.get('from')} to={route.query.get('to')} />;
   return <Board pipelineId={route.query.get('pipeline')} />;
 }
 
-function SubNav({ current }: { current: 'board' | 'forecast' | 'report' }) {
+function SubNav({ current }: { current: 'board' | 'leads' | 'forecast' | 'report' }) {
   const { t } = useI18n();
   return (
     <nav class="subnav" aria-label={t('sales.views')}>
       <a href="#/pipeline" aria-current={current === 'board' ? 'page' : undefined}>{t('sales.board')}</a>
+      <a href="#/pipeline/leads" aria-current={current === 'leads' ? 'page' : undefined}>{t('leads.title')}</a>
       <a href="#/pipeline/forecast" aria-current={current === 'forecast' ? 'page' : undefined}>{t('sales.forecast')}</a>
       <a href="#/pipeline/report" aria-current={current === 'report' ? 'page' : undefined}>{t('sales.report')}</a>
       <a href="#/tasks">{t('tasks.title')}</a>
@@ -597,5 +599,174 @@ function ReportPage({ from, to }: { from: string | null; to: string | null }) {
         </>
       )}
     </div>
+  );
+}
+
+// ---- leads ------------------------------------------------------------------
+
+const LEAD_STATUSES = ['new', 'contacted', 'qualified', 'disqualified'] as const;
+
+function LeadsPage() {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [status, setStatus] = useState('');
+  const [items, setItems] = useState<sales.Lead[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [note, setNote] = useState('');
+  const [converting, setConverting] = useState<sales.Lead | null>(null);
+  const load = useCallback(async () => {
+    setError(null);
+    try {
+      setItems((await sales.leads(status || undefined)).items);
+    } catch (e) {
+      setError(e);
+    }
+  }, [status]);
+  useEffect(() => { load(); }, [load]);
+  const rescore = async () => {
+    try {
+      const n = await sales.rescoreLeads();
+      setNote(t('leads.rescored', { n }));
+      await load();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div class="page">
+      <div class="page-head">
+        <h1>{t('leads.title')}</h1>
+        <button type="button" class="btn" onClick={rescore}>{t('leads.rescore')}</button>
+      </div>
+      <SubNav current="leads" />
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <div class="field field-inline">
+          <label for="ld-status">{t('tasks.statusLabel')}</label>
+          <select id="ld-status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+            <option value="">{t('common.all')}</option>
+            {[...LEAD_STATUSES, 'converted'].map((s) => <option key={s} value={s}>{i18n.label('leads.status', s)}</option>)}
+          </select>
+        </div>
+      </form>
+      <p class="sr-only" role="status" aria-live="polite">{note}</p>
+      {error !== null && <ErrorBox error={error} onRetry={load} />}
+      {converting && <ConvertLead lead={converting} onDone={(l) => { setConverting(null); setNote(t('leads.convertedNote', { name: l.customer_name ?? '' })); load(); }} onCancel={() => setConverting(null)} />}
+      {items && !items.length && <EmptyState title={t('leads.none')}>{t('leads.noneHelp')}</EmptyState>}
+      {items && !!items.length && (
+        <div class="table-wrap">
+          <table class="table" aria-label={t('leads.list')}>
+            <thead><tr><th scope="col">{t('sales.customer')}</th><th scope="col">{t('leads.score')}</th><th scope="col">{t('leads.fit')}</th><th scope="col">{t('leads.behaviour')}</th><th scope="col">{t('tasks.statusLabel')}</th><th scope="col"><span class="sr-only">{t('tasks.actions')}</span></th></tr></thead>
+            <tbody>
+              {items.map((l) => (
+                <tr key={l.customer_id}>
+                  <th scope="row"><a href={`#/customers/${l.customer_id}`}>{l.customer_name || `#${l.customer_id}`}</a></th>
+                  <td><strong>{l.score}</strong></td>
+                  <td>{l.fit}</td>
+                  <td>{l.behaviour}</td>
+                  <td>
+                    {l.status === 'converted' ? (
+                      <a href={`#/pipeline/deal/${l.deal_id}`}>{i18n.label('leads.status', l.status)}</a>
+                    ) : (
+                      <LeadStatus lead={l} onSaved={(x) => { setNote(t('leads.savedNote', { name: x.customer_name ?? '' })); load(); }} />
+                    )}
+                  </td>
+                  <td>{l.status !== 'converted' && l.status !== 'disqualified' && (
+                    <button type="button" class="btn" aria-label={t('leads.convertNamed', { name: l.customer_name ?? '' })} onClick={() => setConverting(l)}>{t('leads.convert')}</button>
+                  )}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function LeadStatus({ lead, onSaved }: { lead: sales.Lead; onSaved: (l: sales.Lead) => void }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [status, setStatus] = useState<string>(lead.status);
+  const [reason, setReason] = useState(lead.reason ?? '');
+  const [error, setError] = useState<unknown>(null);
+  const id = `ls-${lead.customer_id}`;
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      onSaved(await sales.setLeadStatus(lead.customer_id, status, reason.trim() || undefined));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <form class="lead-status" onSubmit={save}>
+      <label class="sr-only" for={`${id}-s`}>{t('leads.statusOf', { name: lead.customer_name ?? '' })}</label>
+      <select id={`${id}-s`} value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
+        {LEAD_STATUSES.map((s) => <option key={s} value={s}>{i18n.label('leads.status', s)}</option>)}
+      </select>
+      {status === 'disqualified' && (
+        <>
+          <label class="sr-only" for={`${id}-r`}>{t('sales.reason')}</label>
+          <input id={`${id}-r`} placeholder={t('sales.reason')} value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+        </>
+      )}
+      {status !== lead.status && <button type="submit" class="btn">{t('common.save')}</button>}
+      {error !== null && <p class="field-error" role="alert">{errorText(error, i18n)}</p>}
+    </form>
+  );
+}
+
+function ConvertLead({ lead, onDone, onCancel }: { lead: sales.Lead; onDone: (l: sales.Lead) => void; onCancel: () => void }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [title, setTitle] = useState('');
+  const [amount, setAmount] = useState('');
+  const [close, setClose] = useState('');
+  const [error, setError] = useState<ApiError | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(null);
+    if (!title.trim()) {
+      setError(new ApiError(422, { errors: [{ field: 'title', message: t('leads.titleRequired') }] }));
+      document.getElementById('cv-title')?.focus();
+      return;
+    }
+    const body: Record<string, unknown> = { title };
+    if (amount) body.amount_minor = Math.round(Number(amount.replace(',', '.')) * 100);
+    if (close) body.expected_close = close;
+    try {
+      onDone(await sales.convertLead(lead.customer_id, body));
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, {}));
+    }
+  };
+  const fe = (f: string) => error?.field(f);
+  return (
+    <Card title={t('leads.convertNamed', { name: lead.customer_name ?? '' })} id="convert">
+      <form onSubmit={submit} noValidate>
+        <div class="form-row">
+          <div class="field">
+            <label for="cv-title">{t('sales.dealTitle')}</label>
+            <input id="cv-title" value={title} onInput={(e) => setTitle((e.target as HTMLInputElement).value)} aria-invalid={fe('title') ? 'true' : undefined} aria-describedby={fe('title') ? 'cv-title-err' : undefined} />
+            {fe('title') && <p class="field-error" id="cv-title-err">{fe('title')}</p>}
+          </div>
+          <div class="field">
+            <label for="cv-amount">{t('sales.amountPlain')}</label>
+            <input id="cv-amount" inputMode="decimal" value={amount} onInput={(e) => setAmount((e.target as HTMLInputElement).value)} aria-invalid={fe('amount_minor') ? 'true' : undefined} aria-describedby={fe('amount_minor') ? 'cv-amount-err' : undefined} />
+            {fe('amount_minor') && <p class="field-error" id="cv-amount-err">{fe('amount_minor')}</p>}
+          </div>
+          <div class="field">
+            <label for="cv-close">{t('sales.expectedClose')}</label>
+            <input id="cv-close" type="date" value={close} onInput={(e) => setClose((e.target as HTMLInputElement).value)} />
+          </div>
+        </div>
+        {error && !error.errors.length && <p class="form-error" role="alert">{errorText(error, i18n)}</p>}
+        <div class="form-actions">
+          <button type="submit" class="btn btn-primary">{t('leads.convert')}</button>
+          <button type="button" class="btn" onClick={onCancel}>{t('common.cancel')}</button>
+        </div>
+      </form>
+    </Card>
   );
 }
