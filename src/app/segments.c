@@ -704,6 +704,12 @@ static const char *const set_sql[3] = {
 };
 static const int set_field[3] = {F_TAGS, F_INTERESTS, F_FLAGS};
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Re-reads customer id into slot i (an existing one, or the next one when
  * i == cs->n). *full is set when only a rebuild can follow the change. */
 static int reload_one(struct ctx *c, struct cols *cs, size_t i, int64_t id, int *full)
@@ -792,34 +798,57 @@ static int cols_update(struct ctx *c, struct cols *cs, const int64_t fp[NFP], in
             fp[FP_SNAPGEN] - cs->fp[FP_SNAPGEN] > fp[FP_ORDER] - cs->fp[FP_ORDER];
     if (*full)
         return 0;
-    const int64_t *o = cs->fp;
-    struct stmt *s = NULL;
-    int rc = store_query(
-        c->st, &s, &c->err,
-        "SELECT id FROM customers WHERE id > ?1 UNION SELECT id FROM customers WHERE "
-        "updated_at >= ?2 UNION SELECT entity_id FROM audit_log WHERE id > ?3 AND entity = "
-        "'customer' UNION SELECT customer_id FROM consents WHERE id > ?4 UNION SELECT "
-        "customer_id FROM orders WHERE id > ?5 UNION SELECT customer_id FROM interactions WHERE "
-        "id > ?6 UNION SELECT customer_id FROM events WHERE id > ?7 AND customer_id IS NOT NULL "
-        "AND type NOT LIKE 'segment.%' ORDER BY 1 LIMIT ?8",
-        "iiiiiiii", o[FP_CUST_ID], o[FP_CUST_UPDATED], o[FP_AUDIT], o[FP_CONSENT], o[FP_ORDER],
-        o[FP_INTERACTION], o[FP_EVENT], (int64_t)COLS_MAX_DELTA + 1);
-    if (rc)
-        return rc;
-    int64_t *ids = malloc((COLS_MAX_DELTA + 1) * sizeof(int64_t));
-    size_t n = 0;
-    if (!ids) {
-        stmt_done(s);
+    /* each source on its own, by its id (or index) range; a UNION would
+     * be planned as a merge of whole ordered tables */
+    static const char *const sources[] = {
+        "SELECT id FROM customers WHERE id > ? LIMIT ?",
+        "SELECT id FROM customers WHERE updated_at >= ? LIMIT ?",
+        /* by id, not by the (entity, entity_id) index: other entities give NULL */
+        "SELECT CASE WHEN entity = 'customer' THEN entity_id END FROM audit_log WHERE id > ? "
+        "LIMIT ?",
+        "SELECT customer_id FROM consents WHERE id > ? LIMIT ?",
+        "SELECT customer_id FROM orders WHERE id > ? LIMIT ?",
+        "SELECT customer_id FROM interactions WHERE id > ? LIMIT ?",
+        "SELECT customer_id FROM events WHERE id > ? AND customer_id IS NOT NULL AND type NOT "
+        "LIKE 'segment.%' LIMIT ?",
+    };
+    static const int since[] = {FP_CUST_ID, FP_CUST_UPDATED, FP_AUDIT, FP_CONSENT,
+                                FP_ORDER,   FP_INTERACTION,  FP_EVENT};
+    size_t cap = 7 * (COLS_MAX_DELTA + 1), n = 0;
+    int64_t *ids = malloc(cap * sizeof(int64_t));
+    if (!ids)
         return oom(c);
+    int rc = 0;
+    for (size_t q = 0; q < 7 && !rc && !*full; q++) {
+        struct stmt *s = NULL;
+        size_t got = 0;
+        rc = store_query(c->st, &s, &c->err, sources[q], "ii", cs->fp[since[q]],
+                         (int64_t)COLS_MAX_DELTA + 1);
+        if (rc)
+            break;
+        while ((rc = stmt_step(s, &c->err)) == 1) {
+            if (!stmt_isnull(s, 0))
+                ids[n++] = stmt_int(s, 0);
+            got++;
+        }
+        stmt_done(s);
+        if (rc > 0)
+            rc = 0;
+        if (got > COLS_MAX_DELTA)
+            *full = 1;
     }
-    while ((rc = stmt_step(s, &c->err)) == 1)
-        if (n <= COLS_MAX_DELTA)
-            ids[n++] = stmt_int(s, 0);
-    stmt_done(s);
-    if (rc < 0 || n > COLS_MAX_DELTA) {
-        *full = rc >= 0;
+    if (!rc && !*full) { /* sorted, once each */
+        qsort(ids, n, sizeof(int64_t), cmp_id);
+        size_t u = 0;
+        for (size_t k = 0; k < n; k++)
+            if (!u || ids[u - 1] != ids[k])
+                ids[u++] = ids[k];
+        n = u;
+        *full = n > COLS_MAX_DELTA;
+    }
+    if (rc || *full) {
         free(ids);
-        return rc < 0 ? rc : 0;
+        return rc;
     }
     rc = 0;
     for (size_t k = 0; k < n && !rc && !*full; k++) {
