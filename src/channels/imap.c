@@ -461,8 +461,10 @@ static char *leaf_text(const char *hdr, size_t hlen, const char *body, size_t bl
         dec = mail_decode_qp(body, blen, &dlen);
     else if (cte && !strncasecmp(cte, "base64", 6))
         dec = mail_decode_base64(body, blen, &dlen);
-    else
-        dec = strndup(body, blen);
+    else if ((dec = malloc(blen + 1))) { /* exact bytes: a NUL inside must not shorten it */
+        memcpy(dec, body, blen);
+        dec[blen] = 0;
+    }
     struct buf b = {.max = MAIL_MAX_MESSAGE};
     if (dec)
         put_charset(&b, dec, dlen, charset);
