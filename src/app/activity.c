@@ -432,15 +432,12 @@ static int order_customer(struct ctx *c, const json_t *in, int64_t *cid)
     return rc;
 }
 
-int order_create(struct ctx *c, const json_t *in, json_t **out)
+/* Checks the quantities of an order's lines; *sum gets their amount. */
+static int lines_sum(struct ctx *c, const json_t *lines, int64_t *sum)
 {
-    int rc = fields_check(order_fields, in, FIELDS_CREATE, &c->err);
-    if (rc)
-        return rc;
-    json_t *lines = json_object_get(in, "lines");
-    int64_t sum = 0;
     size_t i;
     json_t *l;
+    *sum = 0;
     json_array_foreach(lines, i, l)
     {
         json_t *q = json_object_get(l, "quantity");
@@ -451,8 +448,81 @@ int order_create(struct ctx *c, const json_t *in, json_t **out)
             return fail(c, ERR_INVALID, f, "must be a whole number");
         if (qd == 0 || qd > 1e7 || qd < -1e7)
             return fail(c, ERR_INVALID, f, "must be non-zero and at most 10,000,000 in size");
-        sum += (int64_t)qd * jint_or(l, "unit_price_minor", 0);
+        *sum += (int64_t)qd * jint_or(l, "unit_price_minor", 0);
     }
+    return 0;
+}
+
+static int insert_lines(struct ctx *c, int64_t id, int64_t cid, const json_t *lines)
+{
+    int rc = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(lines, i, l)
+    {
+        if (rc)
+            break;
+        int64_t pid = jint_or(l, "product_id", 0);
+        const char *sku = jstr(l, "sku");
+        if (!pid && sku)
+            store_int(c->st, &pid, NULL, "SELECT id FROM products WHERE sku = ?", "s", sku);
+        int64_t q = (int64_t)json_number_value(json_object_get(l, "quantity"));
+        int64_t up = jint_or(l, "unit_price_minor", 0);
+        rc = store_run(c->st, NULL, &c->err,
+                       "INSERT INTO order_lines(order_id, customer_id, product_id, sku, "
+                       "description, quantity, unit_price_minor, amount_minor) VALUES (?, ?, ?, ?, "
+                       "?, ?, ?, ?)",
+                       "iiIssiii", id, cid, pid ? pid : INT64_MIN, sku, jstr(l, "description"), q,
+                       up, q * up);
+        if (rc == ERR_INVALID) {
+            char f[48];
+            snprintf(f, sizeof(f), "lines[%zu].product_id", i);
+            rc = fail(c, ERR_INVALID, f, "no such product");
+        }
+    }
+    return rc;
+}
+
+int order_add_lines(struct ctx *c, int64_t id, const json_t *lines)
+{
+    int64_t sum = 0, cid = 0;
+    int rc = lines_sum(c, lines, &sum);
+    if (rc)
+        return rc;
+    rc = store_begin(c->st, &c->err);
+    if (rc)
+        return rc;
+    rc = store_int(c->st, &cid, &c->err, "SELECT customer_id FROM orders WHERE id = ?", "i", id);
+    if (rc == ERR_NOTFOUND)
+        rc = fail(c, ERR_NOTFOUND, "id", "no order %lld", (long long)id);
+    if (!rc)
+        rc = insert_lines(c, id, cid, lines);
+    if (!rc)
+        rc = store_run(c->st, NULL, &c->err,
+                       "UPDATE orders SET total_minor = total_minor + CASE WHEN kind = 'refund' "
+                       "THEN -ABS(?1) ELSE ?1 END WHERE id = ?2",
+                       "ii", sum, id);
+    if (!rc)
+        rc = customer_refresh_aggregates(c, cid);
+    if (!rc)
+        rc = loyalty_order_changed(c, id);
+    if (rc) {
+        store_rollback(c->st);
+        return rc;
+    }
+    return snapshot_after_commit(c, store_commit(c->st, &c->err), cid);
+}
+
+int order_create(struct ctx *c, const json_t *in, json_t **out)
+{
+    int rc = fields_check(order_fields, in, FIELDS_CREATE, &c->err);
+    if (rc)
+        return rc;
+    json_t *lines = json_object_get(in, "lines");
+    int64_t sum = 0;
+    rc = lines_sum(c, lines, &sum);
+    if (rc)
+        return rc;
     const char *kind = jstr(in, "kind") ? jstr(in, "kind") : "sale";
     int64_t total = jint_or(in, "total_minor", sum);
     if (!json_object_get(in, "total_minor") && !json_array_size(lines))
@@ -476,28 +546,8 @@ int order_create(struct ctx *c, const json_t *in, json_t **out)
                        jstr(in, "store"), jstr(in, "country"), time_now());
     if (rc == ERR_EXISTS)
         rc = fail(c, ERR_EXISTS, "external_id", "an order with this number already exists");
-    json_array_foreach(lines, i, l)
-    {
-        if (rc)
-            break;
-        int64_t pid = jint_or(l, "product_id", 0);
-        const char *sku = jstr(l, "sku");
-        if (!pid && sku)
-            store_int(c->st, &pid, NULL, "SELECT id FROM products WHERE sku = ?", "s", sku);
-        int64_t q = (int64_t)json_number_value(json_object_get(l, "quantity"));
-        int64_t up = jint_or(l, "unit_price_minor", 0);
-        rc = store_run(c->st, NULL, &c->err,
-                       "INSERT INTO order_lines(order_id, customer_id, product_id, sku, "
-                       "description, quantity, unit_price_minor, amount_minor) VALUES (?, ?, ?, ?, "
-                       "?, ?, ?, ?)",
-                       "iiIssiii", id, cid, pid ? pid : INT64_MIN, sku, jstr(l, "description"), q,
-                       up, q * up);
-        if (rc == ERR_INVALID) {
-            char f[48];
-            snprintf(f, sizeof(f), "lines[%zu].product_id", i);
-            rc = fail(c, ERR_INVALID, f, "no such product");
-        }
-    }
+    if (!rc)
+        rc = insert_lines(c, id, cid, lines);
     if (!rc)
         rc = customer_refresh_aggregates(c, cid);
     if (!rc)
@@ -700,12 +750,6 @@ static const char *const timeline_sources[] = {
     "SELECT 'task', COALESCE(done_at, due_at, created_at), id, CASE kind WHEN 'call' THEN 'phone' "
     "WHEN 'email' THEN 'email' END, 'outbound', title, notes, status, NULL, NULL FROM tasks WHERE "
     "customer_id = ?1",
-    "SELECT 'loyalty', at, id, NULL, CASE WHEN points > 0 THEN 'inbound' ELSE 'outbound' END, "
-    "kind || ' ' || points || ' points', reason, 'balance ' || balance_after, NULL, NULL FROM "
-    "loyalty_ledger WHERE customer_id = ?1",
-    "SELECT 'survey', r.answered_at, r.id, NULL, 'inbound', s.name, json_extract(r.answers, "
-    "'$.comment'), r.kind || ' ' || COALESCE(r.score || '/' || r.scale_max, 'answered'), NULL, NULL "
-    "FROM survey_responses r JOIN surveys s ON s.id = r.survey_id WHERE r.customer_id = ?1",
     "SELECT 'ticket', created_at, id, channel, 'inbound', subject, kind || ' / ' || priority, "
     "status, NULL, NULL FROM tickets WHERE customer_id = ?1",
     "SELECT 'segment', at, id, NULL, 'inbound', COALESCE(json_extract(data, '$.segment'), "

@@ -43,6 +43,9 @@ int product_list(struct ctx *c, const char *q, int64_t after, int limit, json_t 
  * net revenue. Guests are created when customer_id is absent and
  * customer_external_id unknown. */
 int order_create(struct ctx *c, const json_t *in, json_t **out);
+/* Adds lines to an existing order (an invoice whose rows come back later in
+ * a file): the total, the customer's aggregates and points follow. */
+int order_add_lines(struct ctx *c, int64_t id, const json_t *lines);
 /* Recomputes a customer's purchase aggregates (orders count, net revenue,
  * first and last purchase) from its orders, in the caller's transaction. */
 int customer_refresh_aggregates(struct ctx *c, int64_t cid);

@@ -401,6 +401,7 @@ struct pending {
     char id[128];
     long line;
     int bad;
+    json_t *created; /* order number -> id, for numbers this run created */
 };
 
 static int flush_order(struct run *ru, struct pending *p, const struct colmap *m)
@@ -411,8 +412,15 @@ static int flush_order(struct run *ru, struct pending *p, const struct colmap *m
     if (!p->bad) {
         struct ctx *c = ru->c;
         int64_t existing = 0;
-        if (p->id[0] && store_int(c->st, &existing, NULL,
-                                  "SELECT id FROM orders WHERE external_id = ?", "s", p->id) == 0) {
+        json_t *mine = p->id[0] ? json_object_get(p->created, p->id) : NULL;
+        if (mine) {
+            /* the number came back after other orders: its rows join it */
+            rc = order_add_lines(c, json_integer_value(mine), json_object_get(p->order, "lines"));
+            if (rc)
+                problem(ru, p->line, column_of(m, c->err.field), c->err.field, c->err.msg);
+        } else if (p->id[0] &&
+                   store_int(c->st, &existing, NULL, "SELECT id FROM orders WHERE external_id = ?",
+                             "s", p->id) == 0) {
             ru->unchanged++;
         } else {
             json_t *out = NULL;
@@ -423,6 +431,8 @@ static int flush_order(struct run *ru, struct pending *p, const struct colmap *m
                 rc = store_commit(c->st, &c->err);
             else
                 store_rollback(c->st);
+            if (!rc && p->id[0])
+                json_object_set(p->created, p->id, json_object_get(out, "id"));
             json_decref(out);
             if (rc)
                 problem(ru, p->line, column_of(m, c->err.field), c->err.field, c->err.msg);
@@ -730,7 +740,7 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
     struct run ru = {.c = c, .o = o, .problems = json_array()};
     struct colmap m;
     struct csv_record rec;
-    struct pending p = {0};
+    struct pending p = {.created = json_object()};
     int n = csv_next(rd, &rec);
     if (n <= 0) {
         rc = fail(c, ERR_INVALID, "file", "the file has no header line");
@@ -822,6 +832,7 @@ out:
     sbuf_free(&ru.rejects);
     json_decref(ru.problems);
     json_decref(p.order);
+    json_decref(p.created);
     csv_close(rd);
     return rc;
 }

@@ -222,8 +222,25 @@ test('import: rejected rows go to a file with their reasons; products, interacti
   writeFileSync(prod, 'sku,name,category,price\nSKU-1,Crème hydratante,beauty,"12,50"\nSKU-2,Savon,beauty,3.20\nSKU-1,Crème hydratante,beauty,12.50\n');
   const p = JSON.parse(cli(['import', 'products', prod, '--db', srv.db, '--currency', 'EUR', '--json']).stdout);
   assert.deepEqual([p.created, p.unchanged, p.rejected], [2, 1, 0]);
-  const list = await srv.req('GET', '/api/v1/products?limit=500');
-  assert.equal(list.json.items.find((x) => x.sku === 'SKU-1').price_minor, 1250);
+  const products = await srv.req('GET', '/api/v1/products?limit=500');
+  assert.equal(products.json.items.find((x) => x.sku === 'SKU-1').price_minor, 1250);
+
+  // an invoice whose rows come back after another invoice: one order, every line
+  const orders = path.join(srv.dir, 'orders.csv');
+  writeFileSync(orders, 'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n'
+    + '900001,A1,Mug,2,2011-01-03 10:00:00,3.00,77001,United Kingdom\n'
+    + '900002,B1,Plate,1,2011-01-03 10:05:00,5.00,77002,United Kingdom\n'
+    + '900001,C1,Bowl,1,2011-01-03 10:00:00,4.50,77001,United Kingdom\n');
+  const map = ['--map', 'InvoiceNo=order_id', '--map', 'StockCode=sku', '--map', 'Description=description', '--map', 'Quantity=quantity', '--map', 'InvoiceDate=order_date', '--map', 'UnitPrice=unit_price', '--map', 'CustomerID=customer_external_id', '--map', 'Country=country', '--currency', 'GBP'];
+  const o = JSON.parse(cli(['import', 'orders', orders, '--db', srv.db, ...map, '--json']).stdout);
+  assert.equal(o.created, 2, JSON.stringify(o));
+  const list = (await srv.req('GET', '/api/v1/orders?limit=500')).json.items.filter((x) => x.external_id === '900001');
+  assert.equal(list.length, 1);
+  const full = (await srv.req('GET', `/api/v1/orders/${list[0].id}`)).json;
+  assert.equal(full.lines.length, 2);
+  assert.equal(full.total_minor, 1050);
+  const again = JSON.parse(cli(['import', 'orders', orders, '--db', srv.db, ...map, '--json']).stdout);
+  assert.equal(again.created, 0, 're-importing changes nothing');
 
   const inter = path.join(srv.dir, 'interactions.csv');
   writeFileSync(inter, 'email,channel,subject,at,outcome,offer\nlouis.rolland@example.fr,store,Visite en boutique,02/06/2026,,\nlouis.rolland@example.fr,call_center,Appel,03/06/2026,offer_refused,Assurance+\nnobody@example.fr,web,?,03/06/2026,,\n');
