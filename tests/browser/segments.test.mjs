@@ -34,7 +34,7 @@ test('build a segment and see its count as you type', { timeout: 60000 }, async 
   await expr.fill('tags contains vip');
   await live().filter({ hasText: '2 customers match' }).waitFor();
   await expr.fill('tags contains vip AND tags contains expert');
-  await live().filter({ hasText: '1 customers match' }).waitFor();
+  await live().filter({ hasText: '1 customer matches' }).waitFor();
   await expr.fill('kind = person');
   await live().filter({ hasText: '4 customers match' }).waitFor();
   // a mistake: the message names the byte
@@ -43,7 +43,7 @@ test('build a segment and see its count as you type', { timeout: 60000 }, async 
   assert.equal(await expr.getAttribute('aria-invalid'), 'true');
   assert.ok(await page.getByRole('button', { name: 'Save segment' }).isDisabled());
   await expr.fill('revenue >= 600');
-  await live().filter({ hasText: '1 customers match' }).waitFor();
+  await live().filter({ hasText: '1 customer matches' }).waitFor();
   await page.getByLabel('Name', { exact: true }).fill('Big spenders');
   await page.getByRole('button', { name: 'Save segment' }).click();
   await page.getByRole('status').filter({ hasText: 'Segment “Big spenders” saved with 1 customers.' }).waitFor({ state: 'attached' });

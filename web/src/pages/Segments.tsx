@@ -140,7 +140,7 @@ export function Segments() {
           </div>
           <p id="seg-live" class={`status ${exprError ? 'field-error' : ''}`} role="status" aria-live="polite" data-testid="seg-count">
             {live.state === 'counting' && t('seg.counting')}
-            {live.state === 'ok' && t('seg.matches', { count: fmt.number(live.count) })}
+            {live.state === 'ok' && (live.count === 1 ? t('seg.matchesOne') : t('seg.matches', { count: fmt.number(live.count) }))}
             {live.state === 'error' && live.message}
           </p>
           <div class="badges" aria-label={t('seg.examples')}>
@@ -288,7 +288,7 @@ function Members({ segment, onClose }: { segment: Segment; onClose: () => void }
   return (
     <Card title={t('seg.membersOf', { name: segment.name })} id="seg-members" actions={<button type="button" class="btn btn-quiet" onClick={onClose}>{t('common.close')}</button>}>
       {error !== null && <ErrorBox error={error} onRetry={() => more()} />}
-      {total !== null && <p class="muted">{t('seg.matches', { count: fmt.number(total) })}</p>}
+      {total !== null && <p class="muted">{total === 1 ? t('seg.matchesOne') : t('seg.matches', { count: fmt.number(total) })}</p>}
       {total === 0 && <EmptyState title={t('seg.noMembers')} icon="○" />}
       {items.length > 0 && (
         <div class="table-wrap">
