@@ -281,10 +281,32 @@ char *mail_render(const struct mail_msg *m)
 /* ------------------------------------------------------------------ sending */
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t handle_key; /* this thread's easy handle: its connection is reused */
+
+static void handle_free(void *h)
+{
+    curl_easy_cleanup(h);
+}
 
 static void curl_start(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_key_create(&handle_key, handle_free);
+}
+
+/* The thread's handle, reset for a new message; the SMTP connection stays
+ * open between messages to the same server (libcurl checks it is alive). */
+static CURL *thread_handle(void)
+{
+    CURL *h = pthread_getspecific(handle_key);
+    if (h) {
+        curl_easy_reset(h);
+        return h;
+    }
+    h = curl_easy_init();
+    if (h)
+        pthread_setspecific(handle_key, h);
+    return h;
 }
 
 struct upload {
@@ -334,7 +356,7 @@ int smtp_send(const struct smtp_config *cfg, const struct mail_msg *m, struct er
         return err_set(e, ERR_INVALID, "subject",
                        "the message cannot be built (missing part or a line break in a header)");
     pthread_once(&curl_once, curl_start);
-    CURL *h = curl_easy_init();
+    CURL *h = thread_handle();
     if (!h) {
         free(msg);
         return err_set(e, ERR_INTERNAL, "", "curl_easy_init failed");
@@ -362,7 +384,10 @@ int smtp_send(const struct smtp_config *cfg, const struct mail_msg *m, struct er
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     curl_slist_free_all(rcpt);
-    curl_easy_cleanup(h);
+    if (cc != CURLE_OK) { /* a failed session is not reused */
+        pthread_setspecific(handle_key, NULL);
+        curl_easy_cleanup(h);
+    }
     free(msg);
     if (cc == CURLE_OK)
         return 0;
