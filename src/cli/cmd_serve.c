@@ -67,7 +67,7 @@ static int serve(struct app *a, const char *bind, const char *port_s, const char
     pthread_t warmer;
     int warming = pthread_create(&warmer, NULL, warm, a) == 0;
     int scheduling = rules_scheduler_start(a, 1000) == 0; /* rules: events, waits, schedules */
-    int segmenting = segments_scheduler_start(a, 60000) == 0; /* segment memberships */
+    int segmenting = segments_scheduler_start(a, 300000) == 0; /* segment memberships */
     int servicing = service_scheduler_start(a) == 0; /* SLA sweep, support mailbox */
     struct sendq_worker sender; /* delivers the campaign send queue in the background */
     if (sendq_start(&sender, a))
