@@ -613,6 +613,11 @@ int ticket_create(struct ctx *c, const json_t *in, json_t **out)
     int rc = fields_check(ticket_fields, in, FIELDS_CREATE, &c->err);
     if (rc)
         return rc;
+    const char *subj = jstr(in, "subject");
+    while (subj && (*subj == ' ' || *subj == '\t'))
+        subj++;
+    if (!subj || !*subj)
+        return fail(c, ERR_INVALID, "subject", "must not be empty");
     rc = store_begin(c->st, &c->err);
     if (rc)
         return rc;

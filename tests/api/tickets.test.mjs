@@ -215,7 +215,7 @@ test('teams: round-robin assignment, unknown teams and users refused', async () 
   assert.deepEqual(got, [first, second, first]);
   const count = async () => (await srv.req('GET', `/api/v1/tickets?customer_id=${c.id}&limit=500`)).json.items.length;
   const n = await count();
-  for (const [body, field] of [[{ team_id: 9999 }, 'team_id'], [{ assignee_id: 9999 }, 'assignee_id'], [{ customer_id: 999999 }, 'customer_id'], [{ kind: 'rant' }, 'kind'], [{ priority: 'asap' }, 'priority'], [{ subject: 'x'.repeat(201) }, 'subject'], [{ body: 'x'.repeat(20001) }, 'body'], [{ colour: 'red' }, 'colour']]) {
+  for (const [body, field] of [[{ team_id: 9999 }, 'team_id'], [{ assignee_id: 9999 }, 'assignee_id'], [{ customer_id: 999999 }, 'customer_id'], [{ kind: 'rant' }, 'kind'], [{ priority: 'asap' }, 'priority'], [{ subject: 'x'.repeat(201) }, 'subject'], [{ subject: '  ' }, 'subject'], [{ body: 'x'.repeat(20001) }, 'body'], [{ colour: 'red' }, 'colour']]) {
     const r = await srv.req('POST', '/api/v1/tickets', { customer_id: c.id, kind: 'support', subject: 'bad', ...body });
     assert.equal(r.status, 422, JSON.stringify(body).slice(0, 80));
     assert.equal(r.json.errors[0].field, field);

@@ -18,8 +18,8 @@ before(async () => {
   await signIn(page);
 });
 after(async () => { await stack?.stop(); });
-// the empty article is refused on purpose (the browser logs that 422)
-const expected = (e) => /status of 422 .*\/api\/v1\/kb\/articles\)$/.test(e);
+// the empty article and ticket are refused on purpose (the browser logs those 422)
+const expected = (e) => /status of 422 .*\/api\/v1\/(kb\/articles|tickets)\)$/.test(e);
 afterEach(() => {
   assert.deepEqual((stack?.takeErrors() ?? []).filter((e) => !expected(e)), [], 'no console errors');
 });
@@ -34,6 +34,23 @@ test('the queue shows the ticket with its SLA countdown', { timeout: 60000 }, as
   assert.match(await row.innerText(), /High/);
   assert.deepEqual(await axeViolations(page), [], 'queue passes axe');
   await screenshot(page, 'service-queue');
+});
+
+test('a ticket taken on the phone: field errors, then created and opened', { timeout: 60000 }, async () => {
+  await page.getByRole('button', { name: '+ New ticket' }).click();
+  const form = page.getByRole('region', { name: 'New ticket' });
+  await form.getByRole('textbox', { name: 'Customer number' }).fill('999999');
+  await form.getByRole('button', { name: 'Open the ticket' }).click();
+  await page.locator('#nk-subject-err').waitFor();
+  assert.deepEqual(await axeViolations(page), [], 'form with errors passes axe');
+  await form.getByRole('textbox', { name: 'Customer number' }).fill(String(stack.customers[1].id));
+  await form.getByRole('combobox', { name: 'Kind' }).selectOption('information');
+  await form.getByRole('textbox', { name: 'Subject' }).fill('Horaires du dimanche');
+  await form.getByRole('textbox', { name: 'What the customer says' }).fill('Ouvert le dimanche ?');
+  await form.getByRole('button', { name: 'Open the ticket' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Horaires du dimanche' }).waitFor();
+  await page.getByRole('link', { name: 'Service desk' }).first().click();
+  await page.getByRole('heading', { level: 1, name: 'Service desk' }).waitFor();
 });
 
 test('an agent answers the ticket and waits on the customer', { timeout: 60000 }, async () => {

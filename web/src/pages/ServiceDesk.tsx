@@ -6,6 +6,7 @@ import * as svc from '../api/service';
 import type { Article, Ticket } from '../api/service';
 import { ApiError } from '../api';
 import type { Route } from '../router';
+import { navigate } from '../router';
 import { useI18n } from '../i18n';
 import { Badge, Card, EmptyState, ErrorBox, Facts } from '../components/bits';
 import './service.css';
@@ -56,6 +57,7 @@ function Queue() {
   const [breached, setBreached] = useState(false);
   const [items, setItems] = useState<Ticket[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [showNew, setShowNew] = useState(false);
 
   const load = useCallback(async () => {
     setError(null);
@@ -71,8 +73,12 @@ function Queue() {
     <div class="page">
       <div class="page-head">
         <h1>{t('service.title')}</h1>
-        <a class="btn" href="#/knowledge">{t('kb.title')}</a>
+        <div class="form-actions">
+          <a class="btn" href="#/knowledge">{t('kb.title')}</a>
+          <button type="button" class="btn btn-primary" aria-expanded={showNew} onClick={() => setShowNew(!showNew)}>+ {t('service.new')}</button>
+        </div>
       </div>
+      {showNew && <NewTicket onCreated={(x) => navigate(`/service/${x.id}`)} />}
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <div class="field field-inline">
           <label for="sd-status">{t('service.statusLabel')}</label>
@@ -285,5 +291,75 @@ function TicketPage({ id }: { id: string }) {
         </div>
       </div>
     </div>
+  );
+}
+
+const KINDS = ['complaint', 'assistance', 'support', 'information'] as const;
+const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
+const CHANNELS = ['phone', 'email', 'web', 'chat', 'store', 'mail', 'social', 'sms', 'portal'] as const;
+
+/** A ticket taken on the phone or at the counter. */
+function NewTicket({ onCreated }: { onCreated: (t: Ticket) => void }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [form, setForm] = useState({ customer_id: '', kind: 'complaint', priority: 'normal', channel: 'phone', subject: '', body: '' });
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const body: Record<string, unknown> = { kind: form.kind, priority: form.priority, channel: form.channel, subject: form.subject };
+    if (form.customer_id) body.customer_id = Number(form.customer_id) || form.customer_id;
+    if (form.body) body.body = form.body;
+    try {
+      onCreated(await svc.createTicket(body));
+    } catch (err) {
+      setError(err instanceof ApiError ? err : new ApiError(0, {}));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fe = (f: string) => error?.field(f);
+  const described = (id: string, f: string) => (fe(f) ? { 'aria-invalid': 'true' as const, 'aria-describedby': `${id}-err` } : {});
+  const errLine = (id: string, f: string) => fe(f) && <p class="field-error" id={`${id}-err`}>{fe(f)}</p>;
+  const select = (id: string, k: 'kind' | 'priority' | 'channel', label: string, values: readonly string[]) => (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <select id={id} value={form[k]} onChange={set(k)}>
+        {values.map((v) => <option key={v} value={v}>{i18n.label(`service.${k}`, v)}</option>)}
+      </select>
+    </div>
+  );
+  return (
+    <Card title={t('service.new')} id="new-ticket">
+      <form onSubmit={submit} noValidate>
+        <div class="form-row">
+          <div class="field">
+            <label for="nk-customer">{t('service.customerId')}</label>
+            <input id="nk-customer" value={form.customer_id} onInput={set('customer_id')} {...described('nk-customer', 'customer_id')} />
+            {errLine('nk-customer', 'customer_id')}
+          </div>
+          {select('nk-kind', 'kind', t('service.kindLabel'), KINDS)}
+          {select('nk-priority', 'priority', t('service.priorityLabel'), PRIORITIES)}
+          {select('nk-channel', 'channel', t('service.channelLabel'), CHANNELS)}
+        </div>
+        <div class="field">
+          <label for="nk-subject">{t('service.subject')}</label>
+          <input id="nk-subject" value={form.subject} onInput={set('subject')} {...described('nk-subject', 'subject')} />
+          {errLine('nk-subject', 'subject')}
+        </div>
+        <div class="field">
+          <label for="nk-body">{t('service.bodyLabel')}</label>
+          <textarea id="nk-body" rows={4} value={form.body} onInput={set('body')} {...described('nk-body', 'body')} />
+          {errLine('nk-body', 'body')}
+        </div>
+        {error && !error.errors.length && <p class="form-error" role="alert">{error.detail || error.title}</p>}
+        <div class="form-actions">
+          <button type="submit" class="btn btn-primary" disabled={busy}>{t('service.create')}</button>
+        </div>
+      </form>
+    </Card>
   );
 }
