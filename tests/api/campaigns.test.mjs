@@ -4,7 +4,7 @@
 // group and uplift, postal and phone channels, bad input.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, person, userWithRole } from './harness.mjs';
+import { startServer, person, userWithRole, cli } from './harness.mjs';
 import { startSmtpSink, startGateway, until } from './sinks.mjs';
 
 let srv, smtp, gw;
@@ -466,4 +466,25 @@ test('audience from a segment; recommended products and noted interests in the m
   r = await srv.req('POST', `/api/v1/campaigns/${bad.id}/launch`);
   assert.equal(r.status, 422);
   assert.match(JSON.stringify(r.json), /segment_id/);
+});
+
+test('the command line: launch, results, send-queue, usage errors', async () => {
+  const cu = await customer();
+  const c = await campaign({ name: 'CLI', customer_ids: [cu.id] });
+  let r = cli(['campaign', 'send', String(c.id), '--db', srv.db]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).launch.queued, 1);
+  r = cli(['campaign', 'send', String(c.id), '--db', srv.db]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /cannot be launched/);
+  await settle(c.id);
+  r = cli(['campaign', 'results', String(c.id), '--db', srv.db]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).delivered, 1);
+  r = cli(['campaign', 'send-queue', '--db', srv.db, '--json', '--max-seconds', '5']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).sent, 0); // nothing due: the server's worker sent it
+  assert.equal(cli(['campaign', 'send', 'abc', '--db', srv.db]).status, 1);
+  assert.equal(cli(['campaign', 'frobnicate', '1', '--db', srv.db]).status, 1);
+  assert.equal(cli(['campaign', '--db', srv.db]).status, 1);
 });
