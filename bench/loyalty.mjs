@@ -1,7 +1,9 @@
 // Loyalty concurrency benchmark through the HTTP API: M members (default
-// 1,000), then R requests (default 1,000) fired at once, awards and
-// redemptions mixed; every balance is then compared with what the accepted
-// requests imply, with the ledger sum, and checked non-negative.
+// 1,000, 100 welcome points each), then R requests (default 1,000) fired at
+// once, in pairs on one member: two redemptions of 60 points racing (only
+// one can succeed: the balance check and the debit are one write
+// transaction), or two awards of 40. Every balance is then compared with what the accepted requests
+// imply, with the ledger sum, and checked non-negative.
 //   node bench/loyalty.mjs   (RELATIO_BIN, LOYALTY_MEMBERS, LOYALTY_REQUESTS)
 import { startServer, person } from '../tests/api/harness.mjs';
 
@@ -10,7 +12,7 @@ const R = Number(process.env.LOYALTY_REQUESTS || 1000);
 const srv = await startServer();
 const row = (k, v) => console.log(k.padEnd(56) + ' ' + v);
 try {
-  const reward = (await srv.req('POST', '/api/v1/loyalty/rewards', { name: 'bench', cost_points: 120 })).json;
+  const reward = (await srv.req('POST', '/api/v1/loyalty/rewards', { name: 'bench', cost_points: 60 })).json;
   const ids = [];
   let t0 = performance.now();
   for (let i = 0; i < M; i += 50) { // 50 at a time: creation is not what we measure
@@ -27,12 +29,13 @@ try {
   const ops = [];
   t0 = performance.now();
   for (let i = 0; i < R; i++) {
-    const id = ids[(i * 7919) % M];
-    const award = i % 2 === 0;
+    const pair = Math.floor(i / 2);
+    const id = ids[pair % M];
+    const award = pair % 2 === 1;
     const p = award
       ? srv.req('POST', `/api/v1/loyalty/members/${id}/awards`, { points: 40 })
       : srv.req('POST', `/api/v1/loyalty/members/${id}/redemptions`, { reward_id: reward.id });
-    ops.push(p.then((r) => ({ id, r, d: award ? 40 : -120 })));
+    ops.push(p.then((r) => ({ id, r, d: award ? 40 : -60 })));
   }
   const done = await Promise.all(ops);
   const secs = (performance.now() - t0) / 1000;
@@ -53,7 +56,9 @@ try {
   }
   const verify = (await srv.req('GET', '/api/v1/loyalty/verify')).json.mismatched;
   row('balances checked', `${M}: ${wrong} differ from the accepted requests, ${sumWrong} from their ledger, ${negative} negative; verify: ${verify} mismatched`);
-  if (wrong || negative || sumWrong || verify || other) process.exitCode = 1;
+  const expected = Math.floor(R / 4); // one of each racing pair of redemptions
+  if (refused !== expected) row('UNEXPECTED', `${refused} refused, ${expected} expected`);
+  if (wrong || negative || sumWrong || verify || other || refused !== expected) process.exitCode = 1;
 } finally {
   await srv.stop();
 }

@@ -3,6 +3,7 @@
  * expiry and birthday jobs. Thin: parse → app/loyalty.c → reply. */
 #include <stdio.h>
 
+#include "app/customers.h"
 #include "app/loyalty.h"
 #include "http/handlers.h"
 
@@ -45,6 +46,22 @@ static int h_member(struct req *r, struct resp *w)
     json_t *out = NULL;
     int rc = loyalty_balance(&r->c, r->id, &out);
     return rc ? rc : reply_json(w, 200, out);
+}
+
+/* {"member": …} or {"member": null}: the 360° view asks for every customer,
+ * and a customer who has not joined is not an error there */
+static int h_customer_loyalty(struct req *r, struct resp *w)
+{
+    json_t *out = NULL;
+    int rc = customer_exists(&r->c, r->id);
+    if (!rc) {
+        rc = loyalty_balance(&r->c, r->id, &out);
+        if (rc == ERR_NOTFOUND) {
+            err_clear(&r->c.err);
+            rc = 0;
+        }
+    }
+    return rc ? rc : reply_json(w, 200, json_pack("{s:o}", "member", out ? out : json_null()));
 }
 
 static int h_ledger(struct req *r, struct resp *w)
@@ -191,6 +208,8 @@ const struct route loyalty_routes[] = {
      loyalty_enrol_fields},
     {"GET", "/api/v1/loyalty/members/{id}", h_member, STAFF, "loyalty",
      "A member's card, balance, tier, next tier and points expiring within 30 days", NULL},
+    {"GET", "/api/v1/customers/{id}/loyalty", h_customer_loyalty, STAFF, "loyalty",
+     "The customer's membership ({member: null} when not a member)", NULL},
     {"GET", "/api/v1/loyalty/members/{id}/ledger", h_ledger, STAFF, "loyalty",
      "A member's points ledger, newest first (limit, cursor)", NULL},
     {"POST", "/api/v1/loyalty/members/{id}/awards", h_award, PROGRAMME, "loyalty",

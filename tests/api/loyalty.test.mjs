@@ -61,6 +61,9 @@ test('enrolment: card with a check digit, referral code, welcome bonus, lookups'
   assert.equal((await srv.req('POST', `/api/v1/loyalty/members/${guest.customer_id}`)).status, 422);
   assert.equal((await srv.req('POST', '/api/v1/loyalty/members/999999')).status, 404);
   assert.equal((await srv.req('GET', `/api/v1/loyalty/members/${guest.customer_id}`)).status, 404);
+  assert.deepEqual((await srv.req('GET', `/api/v1/customers/${guest.customer_id}/loyalty`)).json, { member: null });
+  assert.equal((await srv.req('GET', `/api/v1/customers/${c.id}/loyalty`)).json.member.balance, 100);
+  assert.equal((await srv.req('GET', '/api/v1/customers/999999/loyalty')).status, 404);
   const c2 = await newCustomer();
   const unk = await srv.req('POST', `/api/v1/loyalty/members/${c2.id}`, { referral_code: 'ZZZZZZZZ' });
   assert.equal(unk.status, 422);

@@ -16,6 +16,7 @@ const NAV: { id: Section; key: Key; icon: string }[] = [
   { id: 'audience', key: 'nav.audience', icon: '◔' },
   { id: 'segments', key: 'nav.segments', icon: '◎' },
   { id: 'rules', key: 'nav.rules', icon: '⚡' },
+  { id: 'loyalty', key: 'nav.loyalty', icon: '★' },
   { id: 'imports', key: 'nav.imports', icon: '⇪' },
   { id: 'settings', key: 'nav.settings', icon: '⚙' },
 ];

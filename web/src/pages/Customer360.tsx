@@ -8,6 +8,7 @@ import { useI18n, type I18n, type Key } from '../i18n';
 import { Badge, Card, EmptyState, ErrorBox, Facts, lifecycleTone } from '../components/bits';
 import { displayName } from '../names';
 import { InteractionForm } from '../components/InteractionForm';
+import { LoyaltyPanel } from '../components/LoyaltyPanel';
 import { present } from '../timeline';
 
 export function Customer360({ id }: { id: string }) {
@@ -106,6 +107,7 @@ export function Customer360({ id }: { id: string }) {
           <Profile c={c} />
           <Consents c={c} />
           <Prefs c={c} />
+          <LoyaltyPanel customerId={Number(c.id)} kind={c.kind} />
         </div>
         <div class="c360-main">
           <Stats c={c} />
