@@ -97,3 +97,6 @@ bench/quality.sh
 
 # campaigns: 100,000 recipients through the checks into the send queue, delivery to aiosmtpd
 bench/campaigns.sh
+
+# KPIs (24 months), cohorts and the churn regression on the pure modules at 1,000,000 customers
+bench/kpis.sh

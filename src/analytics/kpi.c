@@ -59,13 +59,21 @@ void kpi_series_release(struct kpi_series *s)
     s->nmonths = 0;
 }
 
-/* The month slot of a day, or -1 outside the series. */
+/* The month slot of a day, or -1 outside the series: a binary search over
+ * the month starts (no calendar arithmetic per row). */
 static int slot_of(const struct kpi_series *s, int32_t day)
 {
     if (day < s->m[0].first_day || day > s->as_of)
         return -1;
-    int k = kpi_month_of(day) - kpi_month_of(s->m[0].first_day);
-    return k < s->nmonths ? k : -1;
+    int lo = 0, hi = s->nmonths - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) / 2;
+        if (s->m[mid].first_day <= day)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return lo;
 }
 
 void kpi_add_customer(struct kpi_series *s, const struct kpi_row *rows, size_t n)
