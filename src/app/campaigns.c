@@ -235,32 +235,51 @@ int campaign_settings_set(struct ctx *c, const json_t *in, json_t **out)
 
 /* ------------------------------------------------------------ signed links */
 
-static int secret_load(struct ctx *c, unsigned char key[32])
+/* The server secret of signed links (settings "campaign.secret"). create = 1
+ * makes it on first use (in its own write transaction, or a savepoint of the
+ * caller's); create = 0 reads only (GET handlers): no secret, no valid link. */
+static int secret_get(struct ctx *c, unsigned char key[32], int create)
 {
-    char hex[65];
-    randombytes_buf(key, 32);
-    sodium_bin2hex(hex, sizeof(hex), key, 32);
-    /* the first caller's random key wins; everyone reads it back */
-    int rc = store_run(c->st, NULL, &c->err,
-                       "INSERT INTO settings(key, value) VALUES ('campaign.secret', ?) ON "
-                       "CONFLICT(key) DO NOTHING",
-                       "s", hex);
     struct stmt *s = NULL;
-    if (!rc)
-        rc = store_query(c->st, &s, &c->err,
+    int rc = store_query(c->st, &s, &c->err,
                          "SELECT value FROM settings WHERE key = 'campaign.secret'", "");
     if (rc)
         return rc;
     rc = stmt_step(s, &c->err);
     size_t n = 0;
-    if (rc == 1 && stmt_text(s, 0))
-        rc = sodium_hex2bin(key, 32, stmt_text(s, 0), 64, NULL, &n, NULL) || n != 32
+    if (rc == 1)
+        rc = !stmt_text(s, 0) || sodium_hex2bin(key, 32, stmt_text(s, 0), 64, NULL, &n, NULL) ||
+                     n != 32
                  ? fail(c, ERR_INTERNAL, "", "bad campaign secret")
                  : 0;
     else if (rc == 0)
-        rc = fail(c, ERR_INTERNAL, "", "no campaign secret");
+        rc = ERR_NOTFOUND;
     stmt_done(s);
-    return rc;
+    if (rc != ERR_NOTFOUND)
+        return rc;
+    if (!create)
+        return fail(c, ERR_FORBIDDEN, "token", "this link is not valid");
+    char hex[65];
+    randombytes_buf(key, 32);
+    sodium_bin2hex(hex, sizeof(hex), key, 32);
+    rc = store_begin(c->st, &c->err);
+    if (rc)
+        return rc;
+    rc = store_run(c->st, NULL, &c->err,
+                   "INSERT INTO settings(key, value) VALUES ('campaign.secret', ?) ON CONFLICT(key) "
+                   "DO NOTHING",
+                   "s", hex);
+    if (rc) {
+        store_rollback(c->st);
+        return rc;
+    }
+    rc = store_commit(c->st, &c->err);
+    return rc ? rc : secret_get(c, key, 0); /* another thread may have won: read it back */
+}
+
+static int secret_load(struct ctx *c, unsigned char key[32])
+{
+    return secret_get(c, key, 1);
 }
 
 static void sign_with(const unsigned char key[32], char kind, int64_t a, int64_t b,
@@ -304,7 +323,7 @@ int link_verify(struct ctx *c, const char *token, char kind, const char *extra, 
         strlen(sig) != 32 || k != kind || x <= 0 || y <= 0)
         return fail(c, ERR_FORBIDDEN, "token", "this link is not valid");
     unsigned char key[32];
-    int rc = secret_load(c, key);
+    int rc = secret_get(c, key, 0);
     if (rc)
         return rc;
     char want[100];
@@ -1244,6 +1263,11 @@ static int run_audience(struct ctx *c, struct plan *p, int write, json_t *counts
 int campaign_preview(struct ctx *c, int64_t id, json_t **out)
 {
     struct plan p;
+    unsigned char key[32];
+    int rc0 = secret_load(c, key); /* made before the read transaction on first use */
+    sodium_memzero(key, sizeof(key));
+    if (rc0)
+        return rc0;
     int reading = store_begin_read(c->st, &c->err) == 0; /* one snapshot, one lock */
     int rc = plan_init(c, id, &p);
     json_t *counts = json_object(), *samples = json_array();

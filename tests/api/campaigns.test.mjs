@@ -315,7 +315,7 @@ test('SMS through the gateway: delivered, refused (4xx), retried after a 500, fa
     if (json.to.endsWith('03')) return n === 1 ? { status: 500 } : { status: 200 };
     return 'hang';
   });
-  await settings({ sms_url: gw.url, sms_from: 'RELATIO', timeout_ms: 500, max_attempts: 2, backoff_seconds: 1 });
+  await settings({ sms_url: gw.url, sms_from: 'RELATIO', timeout_ms: 1500, max_attempts: 3, backoff_seconds: 1 });
   const cs = [];
   for (const tail of ['01', '02', '03', '04']) {
     cs.push(await customer({ phone: `+336123456${tail}` }, [['sms', 'marketing', true]]));
@@ -325,14 +325,14 @@ test('SMS through the gateway: delivered, refused (4xx), retried after a 500, fa
   const res = await until('sms settled', async () => {
     const r = (await srv.req('GET', `/api/v1/campaigns/${c.id}/results`)).json;
     return (r.messages.pending ?? 0) + (r.messages.claimed ?? 0) === 0 ? r : null;
-  }, 30000);
+  }, 60000);
   assert.deepEqual(res.messages, { sent: 2, bounced: 1, failed: 1 });
   const first = gw.requests.find((r) => r.json.to === '+33612345601').json;
   assert.equal(first.text, 'Bonjour Jean, -20% "spa" STOP');
   assert.equal(first.from, 'RELATIO');
   assert.equal(first.id, `c${c.id}:${cs[0].id}`);
   assert.equal(seen.get('+33612345603'), 2); // retried once, then delivered
-  assert.equal(seen.get('+33612345604'), 2); // two timeouts, then failed
+  assert.equal(seen.get('+33612345604'), 3); // three timeouts, then failed
   const rec = (await srv.req('GET', `/api/v1/campaigns/${c.id}/recipients`)).json.items;
   assert.match(rec.find((x) => x.customer_id === cs[3].id).last_error, /gateway unreachable|timed out|Timeout/i);
   assert.match(rec.find((x) => x.customer_id === cs[1].id).last_error, /400/);
