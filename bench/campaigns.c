@@ -130,8 +130,7 @@ int main(int argc, char **argv)
     row("launch: wall time (one transaction)", "%.2f", t1 - t0, "s");
     row("launch: checks + personalisation + queue", "%.0f", (double)n / (t1 - t0),
         "recipients/s (wall)");
-    row("launch: messages into the queue", "%.0f", (double)queued / (t1 - t0),
-        "messages/s (wall)");
+    row("launch: messages into the queue", "%.0f", (double)queued / (t1 - t0), "messages/s (wall)");
     row("launch: checks + personalisation + queue", "%.0f", (double)n / (u1 - u0),
         "recipients/s (per CPU second)");
     json_decref(out);
@@ -150,8 +149,8 @@ int main(int argc, char **argv)
         t1 = now_s();
         row("delivery to the local SMTP server (aiosmtpd)", "%.0f", (double)st.sent / (t1 - t0),
             "messages/s");
-        printf("%-52s %lld sent in %.1f s, %lld retried, %lld bounced\n", "",
-               (long long)st.sent, t1 - t0, (long long)st.retried, (long long)st.bounced);
+        printf("%-52s %lld sent in %.1f s, %lld retried, %lld bounced\n", "", (long long)st.sent,
+               t1 - t0, (long long)st.retried, (long long)st.bounced);
     }
     app_release(&a);
     return 0;

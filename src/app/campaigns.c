@@ -265,10 +265,11 @@ static int secret_get(struct ctx *c, unsigned char key[32], int create)
     rc = store_begin(c->st, &c->err);
     if (rc)
         return rc;
-    rc = store_run(c->st, NULL, &c->err,
-                   "INSERT INTO settings(key, value) VALUES ('campaign.secret', ?) ON CONFLICT(key) "
-                   "DO NOTHING",
-                   "s", hex);
+    rc =
+        store_run(c->st, NULL, &c->err,
+                  "INSERT INTO settings(key, value) VALUES ('campaign.secret', ?) ON CONFLICT(key) "
+                  "DO NOTHING",
+                  "s", hex);
     if (rc) {
         store_rollback(c->st);
         return rc;
@@ -347,12 +348,24 @@ int link_use_once(struct ctx *c, const char *token)
 
 /* ------------------------------------------------------------------- CRUD */
 
-static const char *const merge_fields[] = {
-    "first_name",   "last_name",       "name",        "email",
-    "phone",        "city",            "postal_code", "country",
-    "lang",         "offer",           "campaign",    "unsubscribe_url",
-    "landing_url",  "interests.name",  "recommendations.name", "recommendations.sku",
-    "recommendations.price", NULL};
+static const char *const merge_fields[] = {"first_name",
+                                           "last_name",
+                                           "name",
+                                           "email",
+                                           "phone",
+                                           "city",
+                                           "postal_code",
+                                           "country",
+                                           "lang",
+                                           "offer",
+                                           "campaign",
+                                           "unsubscribe_url",
+                                           "landing_url",
+                                           "interests.name",
+                                           "recommendations.name",
+                                           "recommendations.sku",
+                                           "recommendations.price",
+                                           NULL};
 
 static const char *const template_cols[] = {"subject_fr", "subject_en", "body_fr",
                                             "body_en",    "html_fr",    "html_en"};
@@ -399,19 +412,39 @@ const struct field campaign_test_fields[] = {
     "subject_en, body_fr, body_en, html_fr, html_en, landing_url, status, scheduled_at, "          \
     "control_pct, seed, conversion_days, cost_minor, cost_per_message_minor, currency, "           \
     "launched_at, created_at, updated_at"
-static const char *const campaign_names[] = {
-    "id",          "name",          "channel",      "purpose",    "offer",
-    "newsletter_id", "segment_id",  "customer_ids", "subject_fr", "subject_en",
-    "body_fr",     "body_en",       "html_fr",      "html_en",    "landing_url",
-    "status",      "scheduled_at",  "control_pct",  "seed",       "conversion_days",
-    "cost_minor",  "cost_per_message_minor", "currency", "launched_at", "created_at",
-    "updated_at",  NULL};
+static const char *const campaign_names[] = {"id",
+                                             "name",
+                                             "channel",
+                                             "purpose",
+                                             "offer",
+                                             "newsletter_id",
+                                             "segment_id",
+                                             "customer_ids",
+                                             "subject_fr",
+                                             "subject_en",
+                                             "body_fr",
+                                             "body_en",
+                                             "html_fr",
+                                             "html_en",
+                                             "landing_url",
+                                             "status",
+                                             "scheduled_at",
+                                             "control_pct",
+                                             "seed",
+                                             "conversion_days",
+                                             "cost_minor",
+                                             "cost_per_message_minor",
+                                             "currency",
+                                             "launched_at",
+                                             "created_at",
+                                             "updated_at",
+                                             NULL};
 #define CAMPAIGN_TYPES "issssiissssssssstiiiiisttt"
 
 int campaign_get(struct ctx *c, int64_t id, json_t **out)
 {
-    int rc = rowj_one(c, "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?", id,
-                      campaign_names, CAMPAIGN_TYPES, "campaign", out);
+    int rc = rowj_one(c, "SELECT " CAMPAIGN_COLS " FROM campaigns WHERE id = ?", id, campaign_names,
+                      CAMPAIGN_TYPES, "campaign", out);
     if (rc)
         return rc;
     const char *ids = jstr(*out, "customer_ids");
@@ -431,10 +464,9 @@ int campaign_list(struct ctx *c, int64_t after, int limit, json_t **out)
                          "launched_at, created_at FROM campaigns WHERE id < ? ORDER BY id DESC "
                          "LIMIT ?",
                          "ii", after > 0 ? after : INT64_MAX, (int64_t)limit + 1);
-    static const char *const names[] = {"id",           "name",        "channel",
-                                        "purpose",      "offer",       "status",
-                                        "scheduled_at", "launched_at", "created_at",
-                                        NULL};
+    static const char *const names[] = {"id",         "name",   "channel",      "purpose",
+                                        "offer",      "status", "scheduled_at", "launched_at",
+                                        "created_at", NULL};
     return rc ? rc : rowj_page(c, s, names, "issssstt", limit, out);
 }
 
@@ -470,8 +502,7 @@ static int check_ids(struct ctx *c, const json_t *v, char **dump)
     if (!v || json_is_null(v))
         return 0;
     if (!json_is_array(v) || json_array_size(v) > LIST_MAX)
-        return fail(c, ERR_INVALID, "customer_ids", "a list of at most %d customer ids",
-                    LIST_MAX);
+        return fail(c, ERR_INVALID, "customer_ids", "a list of at most %d customer ids", LIST_MAX);
     size_t i;
     json_t *x;
     json_array_foreach(v, i, x)
@@ -878,8 +909,8 @@ static int cmp_str(const void *a, const void *b)
 /* One recipient's data and the decision about them. */
 struct recipient {
     int64_t id;
-    const char *first_name, *last_name, *name, *email, *phone, *lang, *city, *postal_code,
-        *country, *line1, *line2;
+    const char *first_name, *last_name, *name, *email, *phone, *lang, *city, *postal_code, *country,
+        *line1, *line2;
     int quiet_start, quiet_end;
     int reason; /* enum elig_reason */
     int control;
@@ -897,8 +928,7 @@ struct recipient {
 
 /* Reads the customer (statement s stays open: the strings point into it)
  * and decides. 0 with r filled; ERR_NOTFOUND for an unknown id. */
-static int decide(struct ctx *c, struct plan *p, int64_t cid, struct stmt **sp,
-                  struct recipient *r)
+static int decide(struct ctx *c, struct plan *p, int64_t cid, struct stmt **sp, struct recipient *r)
 {
     memset(r, 0, sizeof(*r));
     r->id = cid;
@@ -937,7 +967,9 @@ static int decide(struct ctx *c, struct plan *p, int64_t cid, struct stmt **sp,
     f.has_address = addr && *addr;
     snprintf(r->addr, sizeof(r->addr), "%s", f.has_address ? addr : "");
     f.consent = idmap_get(&p->consent, cid, 0); /* 0 none, 1 withdrawn, 2 granted */
-    f.consent = f.consent == 2 ? CONSENT_GRANTED : f.consent == 1 ? CONSENT_WITHDRAWN : CONSENT_NONE;
+    f.consent = f.consent == 2   ? CONSENT_GRANTED
+                : f.consent == 1 ? CONSENT_WITHDRAWN
+                                 : CONSENT_NONE;
     f.refused_offer = idmap_get(&p->refused, cid, 0);
     f.restricted = !stmt_isnull(s, 9) && stmt_int(s, 9);
     f.usable_from = stmt_isnull(s, 10) ? 0 : stmt_int(s, 10);
@@ -1077,8 +1109,7 @@ static json_t *vars_of(struct ctx *c, struct plan *p, const struct recipient *r,
                                                      json_object_get(it, "name"), "sku",
                                                      json_object_get(it, "sku"), "price", price));
             }
-        }
-        else
+        } else
             recs_fallback(c, r->id, arr);
         json_decref(rec);
         json_object_set_new(v, "recommendations", arr);
@@ -1164,7 +1195,9 @@ static int deliver(struct ctx *c, struct plan *p, const struct recipient *r, int
     if (!strcmp(p->channel, "phone")) {
         char title[300], dues[TIME_BUF];
         snprintf(title, sizeof(title), "%s: call %s", jstr(p->cam, "name"),
-                 r->name ? r->name : r->last_name ? r->last_name : "customer");
+                 r->name        ? r->name
+                 : r->last_name ? r->last_name
+                                : "customer");
         json_t *in = json_pack("{s:I,s:s,s:s,s:s,s:s}", "customer_id", (json_int_t)r->id, "kind",
                                "call", "title", title, "notes", m.body, "due_at",
                                time_format(due, dues, sizeof(dues)));
@@ -1309,13 +1342,12 @@ int campaign_launch(struct ctx *c, int64_t id, json_t **out)
     if (!rc && !later)
         rc = run_audience(c, &p, 1, counts, NULL);
     if (!rc && !later)
-        rc = store_run(c->st, NULL, &c->err,
-                       "UPDATE campaigns SET status = ?, launched_at = ?, updated_at = ? WHERE id "
-                       "= ?",
-                       "siii",
-                       !strcmp(p.channel, "email") || !strcmp(p.channel, "sms") ? "sending"
-                                                                                 : "sent",
-                       p.now, p.now, id);
+        rc = store_run(
+            c->st, NULL, &c->err,
+            "UPDATE campaigns SET status = ?, launched_at = ?, updated_at = ? WHERE id "
+            "= ?",
+            "siii", !strcmp(p.channel, "email") || !strcmp(p.channel, "sms") ? "sending" : "sent",
+            p.now, p.now, id);
     if (!rc && !later) {
         json_object_set_new(counts, "campaign_id", json_integer(id));
         rc = event_emit(c, "campaign.launched", 0, "campaign", id, counts, NULL);
@@ -1614,8 +1646,8 @@ int campaign_results(struct ctx *c, int64_t id, json_t **out)
                                                 : json_null());
     json_object_set_new(o, "incremental_revenue_minor", json_integer((json_int_t)incremental));
     json_object_set_new(o, "cost_minor", json_integer(cost));
-    json_object_set_new(o, "roi", cost > 0 ? json_real((incremental - (double)cost) / (double)cost)
-                                           : json_null());
+    json_object_set_new(
+        o, "roi", cost > 0 ? json_real((incremental - (double)cost) / (double)cost) : json_null());
     json_object_set_new(o, "open_rate", json_real(ratio(opened, sent)));
     json_object_set_new(o, "click_rate", json_real(ratio(clicked, sent)));
     json_decref(cam);
@@ -1632,8 +1664,8 @@ int campaign_recipients(struct ctx *c, int64_t id, const char *status, int64_t a
         return fail(c, ERR_INVALID, "limit", "at most 500");
     if (status && !enum_has("queued|control|excluded", status))
         return fail(c, ERR_INVALID, "status", "must be one of: queued|control|excluded");
-    int rc = store_int(c->st, &(int64_t){0}, &c->err, "SELECT id FROM campaigns WHERE id = ?", "i",
-                       id);
+    int rc =
+        store_int(c->st, &(int64_t){0}, &c->err, "SELECT id FROM campaigns WHERE id = ?", "i", id);
     if (rc == ERR_NOTFOUND)
         return fail(c, ERR_NOTFOUND, "id", "no campaign %lld", (long long)id);
     if (rc)
@@ -1647,8 +1679,8 @@ int campaign_recipients(struct ctx *c, int64_t id, const char *status, int64_t a
                      "r.status = ?) AND r.customer_id > ? ORDER BY r.customer_id LIMIT ?",
                      "issii", id, status, status, after, (int64_t)limit + 1);
     static const char *const names[] = {
-        "customer_id", "status",     "reason",     "at",      "message_id", "delivery",
-        "to",          "attempts",   "last_error", "sent_at", "opened_at",  "clicked_at", NULL};
+        "customer_id", "status",     "reason",  "at",        "message_id", "delivery", "to",
+        "attempts",    "last_error", "sent_at", "opened_at", "clicked_at", NULL};
     if (rc)
         return rc;
     /* keyset ascending: rowj_page reports the last id as the cursor */
@@ -1719,8 +1751,8 @@ int campaign_export(struct ctx *c, int64_t id, const char *kind, char **csv, siz
     size_t bl = 0, cap = 0;
     int letters = kind && !strcmp(kind, "letters");
     if (!rc) {
-        static const char *const lh[] = {"customer_id", "name", "line1", "line2", "postal_code",
-                                         "city", "country"};
+        static const char *const lh[] = {"customer_id", "name", "line1",  "line2",
+                                         "postal_code", "city", "country"};
         for (int i = 0; i < 7; i++)
             csv_field(&buf, &bl, &cap, lh[i], !letters && i == 6);
         if (letters)
@@ -1819,8 +1851,8 @@ int link_unsubscribe(struct ctx *c, const char *token, json_t **out)
     rc = store_begin(c->st, &c->err);
     if (!rc)
         rc = link_use_once(c, token);
-    json_t *in = json_pack("{s:s,s:s,s:b,s:s,s:s}", "channel", ch, "purpose", purpose, "granted",
-                           0, "source", "unsubscribe link", "proof", token);
+    json_t *in = json_pack("{s:s,s:s,s:b,s:s,s:s}", "channel", ch, "purpose", purpose, "granted", 0,
+                           "source", "unsubscribe link", "proof", token);
     json_t *rec = NULL;
     /* as the customer, not the user who happens to be signed in */
     struct actor saved = c->actor;
@@ -1848,8 +1880,8 @@ int link_unsubscribe(struct ctx *c, const char *token, json_t **out)
     }
     rc = store_commit(c->st, &c->err);
     if (!rc)
-        *out = json_pack("{s:s,s:s,s:s}", "status", "unsubscribed", "channel", ch, "purpose",
-                         purpose);
+        *out =
+            json_pack("{s:s,s:s,s:s}", "status", "unsubscribed", "channel", ch, "purpose", purpose);
     json_decref(cam);
     return rc;
 }
@@ -1944,8 +1976,8 @@ int suppression_add(struct ctx *c, const json_t *in, json_t **out)
     }
     rc = store_commit(c->st, &c->err);
     if (!rc)
-        *out = json_pack("{s:s,s:s,s:s}", "channel", jstr(in, "channel"), "address", addr,
-                         "reason", jstr(in, "reason") ? jstr(in, "reason") : "manual");
+        *out = json_pack("{s:s,s:s,s:s}", "channel", jstr(in, "channel"), "address", addr, "reason",
+                         jstr(in, "reason") ? jstr(in, "reason") : "manual");
     return rc;
 }
 
@@ -1977,20 +2009,28 @@ const struct field source_terms_fields[] = {
 };
 
 #define SOURCE_COLS "id, kind, name, terms, usable_from, expires_at, allowed_purposes, created_at"
-static const char *const source_names[] = {"id",          "kind",         "name",
-                                           "terms",       "usable_from",  "usable_until",
-                                           "allowed_purposes", "created_at", NULL};
+static const char *const source_names[] = {
+    "id",         "kind", "name", "terms", "usable_from", "usable_until", "allowed_purposes",
+    "created_at", NULL};
 
 int source_list(struct ctx *c, json_t **out)
 {
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err,
-                         "SELECT " SOURCE_COLS ", (SELECT COUNT(*) FROM customers WHERE source_id = "
-                         "sources.id) FROM sources ORDER BY id LIMIT 1000",
-                         "");
-    static const char *const names[] = {"id",          "kind",         "name",
-                                        "terms",       "usable_from",  "usable_until",
-                                        "allowed_purposes", "created_at", "customers", NULL};
+    int rc =
+        store_query(c->st, &s, &c->err,
+                    "SELECT " SOURCE_COLS ", (SELECT COUNT(*) FROM customers WHERE source_id = "
+                    "sources.id) FROM sources ORDER BY id LIMIT 1000",
+                    "");
+    static const char *const names[] = {"id",
+                                        "kind",
+                                        "name",
+                                        "terms",
+                                        "usable_from",
+                                        "usable_until",
+                                        "allowed_purposes",
+                                        "created_at",
+                                        "customers",
+                                        NULL};
     json_t *items = NULL;
     if (!rc)
         rc = rowj_all(c, s, names, "isssttsti", &items);
@@ -2034,8 +2074,9 @@ int source_set_terms(struct ctx *c, int64_t id, const json_t *in, json_t **out)
                        "= CASE WHEN ?7 THEN ?8 ELSE terms END WHERE id = ?9",
                        "iIiIisisi", (int64_t)rowj_has(in, "usable_from"), from,
                        (int64_t)rowj_has(in, "usable_until"), until,
-                       (int64_t)rowj_has(in, "allowed_purposes"), ap && !json_is_null(ap) ? purposes : NULL,
-                       (int64_t)rowj_has(in, "terms"), jstr(in, "terms"), id);
+                       (int64_t)rowj_has(in, "allowed_purposes"),
+                       ap && !json_is_null(ap) ? purposes : NULL, (int64_t)rowj_has(in, "terms"),
+                       jstr(in, "terms"), id);
     if (!rc)
         rc = rowj_one(c, "SELECT " SOURCE_COLS " FROM sources WHERE id = ?", id, source_names,
                       "isssttst", "source", out);

@@ -28,15 +28,15 @@ extern const struct field suppression_fields[];
 struct campaign_settings {
     char smtp_url[256], smtp_user[128], smtp_password[128], from[256];
     char sms_url[512], sms_template[1024], sms_content_type[100], sms_from[32];
-    char public_url[256];  /* base of links in messages */
-    int pressure_max;      /* messages per window per customer, all channels (2) */
-    int pressure_days;     /* the window (7) */
-    int quiet_start;       /* minutes of the day UTC, -1 none (21:00) */
-    int quiet_end;         /* (08:00) */
-    int rate_per_sec;      /* sending throttle, 0 unthrottled (50) */
-    int max_attempts;      /* before a message is failed (5) */
-    int backoff_s;         /* first retry delay, doubled each time (30) */
-    int timeout_ms;        /* per SMTP / gateway call (10000) */
+    char public_url[256]; /* base of links in messages */
+    int pressure_max;     /* messages per window per customer, all channels (2) */
+    int pressure_days;    /* the window (7) */
+    int quiet_start;      /* minutes of the day UTC, -1 none (21:00) */
+    int quiet_end;        /* (08:00) */
+    int rate_per_sec;     /* sending throttle, 0 unthrottled (50) */
+    int max_attempts;     /* before a message is failed (5) */
+    int backoff_s;        /* first retry delay, doubled each time (30) */
+    int timeout_ms;       /* per SMTP / gateway call (10000) */
 };
 int campaign_settings_load(struct ctx *c, struct campaign_settings *s);
 int campaign_settings_get(struct ctx *c, json_t **out);

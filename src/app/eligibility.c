@@ -4,9 +4,17 @@
 #include <string.h>
 
 static const char *const names[ELIG_NREASONS] = {
-    "ok",           "unreachable",        "no_address",          "no_consent",
-    "consent_withdrawn", "suppressed",    "offer_refused",       "provenance_not_yet",
-    "provenance_expired", "provenance_purpose", "pressure_cap",
+    "ok",
+    "unreachable",
+    "no_address",
+    "no_consent",
+    "consent_withdrawn",
+    "suppressed",
+    "offer_refused",
+    "provenance_not_yet",
+    "provenance_expired",
+    "provenance_purpose",
+    "pressure_cap",
 };
 
 const char *elig_reason_name(int reason)
@@ -62,8 +70,8 @@ int64_t quiet_hours_defer(int64_t t, int start_min, int end_min)
         return t;
     int64_t day = t - ((t % 86400) + 86400) % 86400;
     int m = (int)((t - day) / 60);
-    int quiet = start_min < end_min ? (m >= start_min && m < end_min)
-                                    : (m >= start_min || m < end_min);
+    int quiet =
+        start_min < end_min ? (m >= start_min && m < end_min) : (m >= start_min || m < end_min);
     if (!quiet)
         return t;
     int64_t end = day + (int64_t)end_min * 60;

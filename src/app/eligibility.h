@@ -13,16 +13,16 @@
  * of the checks: the first failing one is the reason reported. */
 enum elig_reason {
     ELIG_OK = 0,
-    ELIG_UNREACHABLE,       /* erased or merged record */
-    ELIG_NO_ADDRESS,        /* no e-mail / phone / postal address for the channel */
-    ELIG_NO_CONSENT,        /* never asked for this channel and purpose */
-    ELIG_CONSENT_WITHDRAWN, /* the latest decision withdraws it */
-    ELIG_SUPPRESSED,        /* address on the suppression list (bounce, unsubscribe) */
-    ELIG_OFFER_REFUSED,     /* the customer refused this offer on some channel */
-    ELIG_PROVENANCE_NOT_YET,   /* rented file not usable yet */
-    ELIG_PROVENANCE_EXPIRED,   /* rented file's terms have ended */
-    ELIG_PROVENANCE_PURPOSE,   /* rented file's terms exclude this purpose */
-    ELIG_PRESSURE_CAP,      /* too many messages in the window, all channels */
+    ELIG_UNREACHABLE,        /* erased or merged record */
+    ELIG_NO_ADDRESS,         /* no e-mail / phone / postal address for the channel */
+    ELIG_NO_CONSENT,         /* never asked for this channel and purpose */
+    ELIG_CONSENT_WITHDRAWN,  /* the latest decision withdraws it */
+    ELIG_SUPPRESSED,         /* address on the suppression list (bounce, unsubscribe) */
+    ELIG_OFFER_REFUSED,      /* the customer refused this offer on some channel */
+    ELIG_PROVENANCE_NOT_YET, /* rented file not usable yet */
+    ELIG_PROVENANCE_EXPIRED, /* rented file's terms have ended */
+    ELIG_PROVENANCE_PURPOSE, /* rented file's terms exclude this purpose */
+    ELIG_PRESSURE_CAP,       /* too many messages in the window, all channels */
     ELIG_NREASONS
 };
 
@@ -38,16 +38,16 @@ struct elig_facts {
     int refused_offer;
     /* provenance: restricted = 1 for bought/rented/exchanged files */
     int restricted;
-    int64_t usable_from, usable_until;  /* 0: unbounded */
-    const char *allowed_purposes;       /* "a|b", NULL: any */
-    int recent_messages;                /* queued to them within the window, all channels */
+    int64_t usable_from, usable_until; /* 0: unbounded */
+    const char *allowed_purposes;      /* "a|b", NULL: any */
+    int recent_messages;               /* queued to them within the window, all channels */
 };
 
 /* The campaign's side. */
 struct elig_policy {
     const char *purpose;
-    int pressure_max;        /* at most this many messages per window; 0: no cap */
-    int needs_consent;       /* 1: opt-in (e-mail, SMS); 0: opt-out (mail, phone) */
+    int pressure_max;  /* at most this many messages per window; 0: no cap */
+    int needs_consent; /* 1: opt-in (e-mail, SMS); 0: opt-out (mail, phone) */
     int64_t now;
 };
 

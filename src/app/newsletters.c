@@ -117,8 +117,8 @@ int newsletter_subscribe(struct ctx *c, int64_t id, const json_t *in, json_t **o
                  (long long)now);
         const char *name = rowj_str(nl, "name");
         int en = !strncmp(lang, "en", 2);
-        snprintf(subj, sizeof(subj), en ? "Please confirm your subscription to %s"
-                                        : "Confirmez votre inscription à %s",
+        snprintf(subj, sizeof(subj),
+                 en ? "Please confirm your subscription to %s" : "Confirmez votre inscription à %s",
                  name);
         snprintf(text, sizeof(text),
                  en ? "Hello,\n\nPlease confirm that you want to receive \"%s\" by following this "
@@ -163,9 +163,9 @@ int newsletter_confirm(struct ctx *c, const char *token, json_t **out)
                        "iii", time_now(), id, cid);
     if (!rc && n == 0)
         rc = fail(c, ERR_CONFLICT, "token", "there is no pending subscription for this link");
-    json_t *in = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s}", "channel", "email", "purpose",
-                           "newsletter", "granted", 1, "legal_basis", "consent", "source",
-                           "double opt-in", "proof", token);
+    json_t *in = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s}", "channel", "email", "purpose", "newsletter",
+                           "granted", 1, "legal_basis", "consent", "source", "double opt-in",
+                           "proof", token);
     json_t *rec = NULL;
     struct actor saved = c->actor;
     c->actor.user_id = 0;

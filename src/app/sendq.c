@@ -217,10 +217,11 @@ static int mark(struct ctx *c, const struct msg *m, int result, const char *why,
                        "ii", now, m->id);
         st->sent++;
     } else if (result == ERR_INVALID) {
-        rc = store_run(c->st, NULL, &c->err,
-                       "UPDATE send_queue SET status = 'bounced', last_error = ?, claimed_by = NULL "
-                       "WHERE id = ?",
-                       "si", why, m->id);
+        rc =
+            store_run(c->st, NULL, &c->err,
+                      "UPDATE send_queue SET status = 'bounced', last_error = ?, claimed_by = NULL "
+                      "WHERE id = ?",
+                      "si", why, m->id);
         if (!rc)
             rc = store_run(c->st, NULL, &c->err,
                            "INSERT INTO suppressions(channel, address, reason, at) VALUES (?, ?, "
@@ -304,9 +305,12 @@ static int send_one(struct ctx *c, const struct msg *m, const struct campaign_se
                               .list_unsubscribe_one_click = m->unsub != NULL};
         return smtp_send(&cfg, &mm, e);
     }
-    struct sms_config cfg = {set->sms_url, set->sms_template[0] ? set->sms_template : NULL,
-                             set->sms_content_type[0] ? set->sms_content_type : NULL, NULL,
-                             set->sms_from[0] ? set->sms_from : NULL, set->timeout_ms};
+    struct sms_config cfg = {set->sms_url,
+                             set->sms_template[0] ? set->sms_template : NULL,
+                             set->sms_content_type[0] ? set->sms_content_type : NULL,
+                             NULL,
+                             set->sms_from[0] ? set->sms_from : NULL,
+                             set->timeout_ms};
     return sms_send(&cfg, m->to, m->body, m->key, e);
 }
 

@@ -74,8 +74,8 @@ static void put_form(struct sbuf *b, const char *s)
 
 char *sms_body(const struct sms_config *cfg, const char *to, const char *text, const char *key)
 {
-    const char *tpl = cfg->body_template && *cfg->body_template ? cfg->body_template
-                                                                : SMS_DEFAULT_TEMPLATE;
+    const char *tpl =
+        cfg->body_template && *cfg->body_template ? cfg->body_template : SMS_DEFAULT_TEMPLATE;
     int form = cfg->content_type && strstr(cfg->content_type, "x-www-form-urlencoded");
     struct sbuf b = {0};
     put(&b, "", 0);

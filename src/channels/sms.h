@@ -9,7 +9,8 @@
 
 #include "util/err.h"
 
-#define SMS_DEFAULT_TEMPLATE "{\"to\":\"{{to}}\",\"from\":\"{{from}}\",\"text\":\"{{text}}\",\"id\":\"{{key}}\"}"
+#define SMS_DEFAULT_TEMPLATE                                                                       \
+    "{\"to\":\"{{to}}\",\"from\":\"{{from}}\",\"text\":\"{{text}}\",\"id\":\"{{key}}\"}"
 
 struct sms_config {
     const char *url;           /* "https://gateway.example/send" */

@@ -207,8 +207,8 @@ char *mail_render(const struct mail_msg *m)
 {
     if (!m || !m->from || !m->to || !m->subject || !m->text)
         return NULL;
-    const char *hdrs[] = {m->from, m->to, m->subject, m->message_id, m->in_reply_to,
-                          m->references, m->list_unsubscribe};
+    const char *hdrs[] = {m->from,        m->to,         m->subject,         m->message_id,
+                          m->in_reply_to, m->references, m->list_unsubscribe};
     for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++)
         if (has_crlf(hdrs[i]))
             return NULL; /* header injection */
@@ -373,9 +373,9 @@ int smtp_send(const struct smtp_config *cfg, const struct mail_msg *m, struct er
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)(cfg->timeout_ms > 0 && cfg->timeout_ms < 10000 ? cfg->timeout_ms
-                                                                           : 10000));
+    curl_easy_setopt(
+        h, CURLOPT_CONNECTTIMEOUT_MS,
+        (long)(cfg->timeout_ms > 0 && cfg->timeout_ms < 10000 ? cfg->timeout_ms : 10000));
     if (cfg->user) {
         curl_easy_setopt(h, CURLOPT_USERNAME, cfg->user);
         curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->password ? cfg->password : "");

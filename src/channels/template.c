@@ -23,7 +23,8 @@ struct tnode {
     struct tnode *body, *alt, *next;
 };
 
-struct template {
+struct template
+{
     char *src; /* owned copy: text nodes point into it */
     struct tnode *root;
 };
@@ -441,14 +442,17 @@ int template_parse(struct template **out, const char *src, const char *const *fi
         return err_set(e, ERR_INTERNAL, "", "out of memory");
     }
     struct err local;
-    struct parser ps = {.src = t->src, .p = t->src, .fields = fields,
-                        .field_name = field_name ? field_name : "template", .e = e ? e : &local};
+    struct parser ps = {.src = t->src,
+                        .p = t->src,
+                        .fields = fields,
+                        .field_name = field_name ? field_name : "template",
+                        .e = e ? e : &local};
     int st;
     const char *sat;
     t->root = parse_seq(&ps, &st, &sat);
     if (!ps.failed && st != STOP_EOF)
         perr(&ps, sat,
-             st == STOP_ELSE ? "'else' outside an 'if'"
+             st == STOP_ELSE    ? "'else' outside an 'if'"
              : st == STOP_ENDIF ? "'endif' without 'if'"
                                 : "'endfor' without 'for'",
              NULL);

@@ -71,11 +71,10 @@ int cmd_campaign(int argc, char **argv)
             long secs = max_s ? strtol(max_s, NULL, 10) : 0;
             rc = sendq_drain(&c, secs > 0 ? (int)secs : 3600, &st);
             if (!rc)
-                out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "sent", (json_int_t)st.sent,
-                                "bounced", (json_int_t)st.bounced, "retried",
-                                (json_int_t)st.retried, "failed", (json_int_t)st.failed,
-                                "cancelled", (json_int_t)st.cancelled, "reclaimed",
-                                (json_int_t)st.reclaimed);
+                out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "sent", (json_int_t)st.sent, "bounced",
+                                (json_int_t)st.bounced, "retried", (json_int_t)st.retried, "failed",
+                                (json_int_t)st.failed, "cancelled", (json_int_t)st.cancelled,
+                                "reclaimed", (json_int_t)st.reclaimed);
         } else {
             fprintf(stderr, "error: unknown subcommand '%s'\n", sub);
             cli_usage("campaign", 1);

@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = strlen(src);
     static json_t *vars;
     if (!vars)
-        vars = json_pack("{s:s,s:s,s:i,s:[{s:s},{s:s}]}", "first_name", "Hélène <&>", "lang",
-                         "fr", "city", 0, "recommendations", "name", "Crème", "name", "\"x\"");
+        vars = json_pack("{s:s,s:s,s:i,s:[{s:s},{s:s}]}", "first_name", "Hélène <&>", "lang", "fr",
+                         "city", 0, "recommendations", "name", "Crème", "name", "\"x\"");
     for (int mode = 0; mode < 2; mode++) {
         struct template *t = NULL;
         struct err e = {0};

@@ -107,10 +107,12 @@ static void test_quiet_hours(void **state)
     assert_true(quiet_hours_defer(T("2026-11-23T21:00:00Z"), s, e) == T("2026-11-24T08:00:00Z"));
     assert_true(quiet_hours_defer(T("2026-11-23T08:00:00Z"), s, e) == T("2026-11-23T08:00:00Z"));
     /* a window inside one day */
-    assert_true(quiet_hours_defer(T("2026-11-23T12:30:00Z"), 720, 840) == T("2026-11-23T14:00:00Z"));
+    assert_true(quiet_hours_defer(T("2026-11-23T12:30:00Z"), 720, 840) ==
+                T("2026-11-23T14:00:00Z"));
     /* none */
     assert_true(quiet_hours_defer(T("2026-11-23T22:30:00Z"), -1, -1) == T("2026-11-23T22:30:00Z"));
-    assert_true(quiet_hours_defer(T("2026-11-23T22:30:00Z"), 600, 600) == T("2026-11-23T22:30:00Z"));
+    assert_true(quiet_hours_defer(T("2026-11-23T22:30:00Z"), 600, 600) ==
+                T("2026-11-23T22:30:00Z"));
 }
 
 int main(void)

@@ -253,8 +253,8 @@ static void test_send_to_closed_port_is_temporary(void **state)
     char url[64];
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", ntohs(a.sin_port));
     struct smtp_config cfg = {.url = url, .timeout_ms = 2000};
-    struct mail_msg m = {.from = "a@example.org", .to = "b@example.fr", .subject = "s",
-                         .text = "t"};
+    struct mail_msg m = {
+        .from = "a@example.org", .to = "b@example.fr", .subject = "s", .text = "t"};
     struct err e = {0};
     assert_int_equal(smtp_send(&cfg, &m, &e), ERR_UNAVAILABLE);
     assert_true(e.msg[0] != 0);

@@ -10,9 +10,14 @@
 
 #include "channels/template.h"
 
-static const char *const fields[] = {"first_name", "last_name", "city", "lang",
-                                     "offer",      "recommendations.name",
-                                     "recommendations.price", NULL};
+static const char *const fields[] = {"first_name",
+                                     "last_name",
+                                     "city",
+                                     "lang",
+                                     "offer",
+                                     "recommendations.name",
+                                     "recommendations.price",
+                                     NULL};
 
 static char *render(const char *src, const char *vars_json, int html)
 {
@@ -182,9 +187,12 @@ static void test_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_merge_and_fallback), cmocka_unit_test(test_conditionals),
-        cmocka_unit_test(test_loops),              cmocka_unit_test(test_html_escaping),
-        cmocka_unit_test(test_errors_with_position), cmocka_unit_test(test_fields_listed),
+        cmocka_unit_test(test_merge_and_fallback),
+        cmocka_unit_test(test_conditionals),
+        cmocka_unit_test(test_loops),
+        cmocka_unit_test(test_html_escaping),
+        cmocka_unit_test(test_errors_with_position),
+        cmocka_unit_test(test_fields_listed),
         cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
