@@ -750,12 +750,6 @@ static const char *const timeline_sources[] = {
     "SELECT 'task', COALESCE(done_at, due_at, created_at), id, CASE kind WHEN 'call' THEN 'phone' "
     "WHEN 'email' THEN 'email' END, 'outbound', title, notes, status, NULL, NULL FROM tasks WHERE "
     "customer_id = ?1",
-    "SELECT 'loyalty', at, id, NULL, CASE WHEN points > 0 THEN 'inbound' ELSE 'outbound' END, "
-    "kind || ' ' || points || ' points', reason, 'balance ' || balance_after, NULL, NULL FROM "
-    "loyalty_ledger WHERE customer_id = ?1",
-    "SELECT 'survey', r.answered_at, r.id, NULL, 'inbound', s.name, json_extract(r.answers, "
-    "'$.comment'), r.kind || ' ' || COALESCE(r.score || '/' || r.scale_max, 'answered'), NULL, NULL "
-    "FROM survey_responses r JOIN surveys s ON s.id = r.survey_id WHERE r.customer_id = ?1",
     "SELECT 'ticket', created_at, id, channel, 'inbound', subject, kind || ' / ' || priority, "
     "status, NULL, NULL FROM tickets WHERE customer_id = ?1",
     "SELECT 'segment', at, id, NULL, 'inbound', COALESCE(json_extract(data, '$.segment'), "
