@@ -366,18 +366,19 @@ int duplicates_for(struct ctx *c, int64_t id, json_t **out)
             p = e ? e + 1 : p + l;
         }
     }
+    int64_t ids[200] = {0};
+    int nid = 0;
     if (!rc)
         rc = store_query(c->st, &s, &c->err,
                          "SELECT customer_id FROM (" CANDIDATES_SQL ") x ORDER BY 1", "iss", id,
                          last[0] ? last : NULL, me.v[0].birth);
-    int64_t ids[200] = {0};
-    int nid = 0;
-    while (!rc && nid < 200 && (rc = stmt_step(s, &c->err)) == 1)
-        ids[nid++] = stmt_int(s, 0);
-    if (s)
+    if (!rc) {
+        int st = 0;
+        while (nid < 200 && (st = stmt_step(s, &c->err)) == 1)
+            ids[nid++] = stmt_int(s, 0);
         stmt_done(s);
-    if (rc > 0)
-        rc = 0;
+        rc = st < 0 ? st : 0;
+    }
     json_t *list = json_array();
     for (int i = 0; !rc && i < nid; i++) {
         rc = store_query(c->st, &s, &c->err, REC_SQL " AND c.id = ?", "i", ids[i]);

@@ -663,7 +663,9 @@ int customer_merge(struct ctx *c, int64_t survivor, int64_t duplicate, const jso
         rc = fail(c, ERR_CONFLICT, "duplicate_id", "a %s cannot be merged into a %s", dk, sk);
         goto out;
     }
-    rc = survivorship(c, srow, drow, fields ? fields : json_object(), &decided, &values);
+    json_t *none = json_object();
+    rc = survivorship(c, srow, drow, fields ? fields : none, &decided, &values);
+    json_decref(none);
     if (!rc)
         rc = pair_row(c, survivor, duplicate, &pair);
     /* the merge record first, so consents can name it */

@@ -93,7 +93,7 @@ static int invalid(struct ctx *c, json_t *out)
                          "SELECT c.id, e.email FROM customer_emails e JOIN customers c ON c.id = "
                          "e.customer_id WHERE c." LIVE " ORDER BY c.id",
                          "");
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+    while (rc >= 0 && s && (rc = stmt_step(s, &c->err)) == 1) {
         char norm[255];
         if (email_normalize(stmt_text(s, 1), norm) != 0)
             note(&email, stmt_int(s, 0));
@@ -106,7 +106,7 @@ static int invalid(struct ctx *c, json_t *out)
                          "SELECT c.id, p.phone FROM customer_phones p JOIN customers c ON c.id = "
                          "p.customer_id WHERE c." LIVE " ORDER BY c.id",
                          "");
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+    while (rc >= 0 && s && (rc = stmt_step(s, &c->err)) == 1) {
         char norm[17];
         if (phone_normalize(stmt_text(s, 1), c->app->cfg.default_country, norm) != 0 ||
             strcmp(norm, stmt_text(s, 1)) != 0)
@@ -121,7 +121,7 @@ static int invalid(struct ctx *c, json_t *out)
                          "customers c ON c.id = a.customer_id WHERE c." LIVE
                          " AND a.postal_code IS NOT NULL AND a.country IS NOT NULL ORDER BY c.id",
                          "");
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1)
+    while (rc >= 0 && s && (rc = stmt_step(s, &c->err)) == 1)
         if (!postal_valid(stmt_text(s, 1), stmt_text(s, 2)))
             note(&postal, stmt_int(s, 0));
     if (s)
@@ -133,7 +133,7 @@ static int invalid(struct ctx *c, json_t *out)
                          " AND birth_date IS NOT NULL AND (birth_date > ? OR birth_date < "
                          "'1900-01-01') ORDER BY id",
                          "s", today);
-    while (!rc && (rc = stmt_step(s, &c->err)) == 1)
+    while (rc >= 0 && s && (rc = stmt_step(s, &c->err)) == 1)
         note(&birth, stmt_int(s, 0));
     if (s)
         stmt_done(s);
