@@ -245,7 +245,7 @@ test('password: set, sign in, sign out; five wrong passwords lock the account', 
 });
 
 test('surveys: a customer answers in their space; the score lands on their record only', async () => {
-  const sv = await srv.req('POST', '/api/v1/surveys', { name: 'Site satisfaction', kind: 'csat', question: 'Are you satisfied with our site?' });
+  const sv = await srv.req('POST', '/api/v1/surveys', { name: 'Site satisfaction', kind: 'csat', question: 'Are you satisfied with our site?', questions: [] });
   assert.equal(sv.status, 201, JSON.stringify(sv.json));
   const p = await asAlice();
   const bad = await p.req('POST', `/portal/v1/surveys/${sv.json.id}/answers`, { score: 9 });
