@@ -53,7 +53,12 @@ int32_t days_add_months(int32_t day, int months)
     int y, m, d;
     civil_from_days(day, &y, &m, &d);
     int total = y * 12 + (m - 1) + months;
-    int ny = total / 12, nm = total % 12 + 1;
+    int ny = total / 12, nm = total % 12;
+    if (nm < 0) { /* floor division for years before 0 */
+        nm += 12;
+        ny -= 1;
+    }
+    nm += 1;
     int dim = days_in_month(ny, nm);
     return days_from_civil(ny, nm, d > dim ? dim : d);
 }
