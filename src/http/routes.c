@@ -147,8 +147,6 @@ static const struct route *const tables[] = {
     tickets_routes,
     kb_routes,
     campaigns_routes,
-    loyalty_routes,
-    surveys_routes,
     NULL,
 };
 
@@ -201,8 +199,14 @@ json_t *openapi_document(void)
             json_object_set_new(op, "requestBody",
                                 json_pack("{s:b,s:{s:{s:o}}}", "required", 1, "content",
                                           "application/json", "schema", fields_schema(rt->body)));
-        if (rt->roles)
+        if (rt->roles) {
             json_object_set_new(op, "security", json_pack("[{s:[]},{s:[]}]", "bearer", "cookie"));
+            json_t *roles = json_array(); /* who may call it (the dispatcher checks) */
+            for (int b = 0; b < 7; b++)
+                if (rt->roles & (1 << b))
+                    json_array_append_new(roles, json_string(role_name(1 << b)));
+            json_object_set_new(op, "x-roles", roles);
+        }
         json_object_set_new(item, method, op);
     }
     return json_pack(
