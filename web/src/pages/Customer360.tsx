@@ -9,6 +9,7 @@ import { Badge, Card, EmptyState, ErrorBox, Facts, lifecycleTone } from '../comp
 import { displayName } from '../names';
 import { InteractionForm } from '../components/InteractionForm';
 import { LoyaltyPanel } from '../components/LoyaltyPanel';
+import { ScoresPanel } from '../components/ScoresPanel';
 import { present } from '../timeline';
 
 export function Customer360({ id }: { id: string }) {
@@ -108,6 +109,7 @@ export function Customer360({ id }: { id: string }) {
           <Consents c={c} />
           <Prefs c={c} />
           <LoyaltyPanel customerId={Number(c.id)} kind={c.kind} />
+          <ScoresPanel customerId={Number(c.id)} scores={(c as { scores?: never }).scores} currency={(c as { currency?: string | null }).currency} />
         </div>
         <div class="c360-main">
           <Stats c={c} />
