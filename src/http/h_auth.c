@@ -117,13 +117,14 @@ int h_users_update(struct req *r, struct resp *w)
 
 int h_tokens_create(struct req *r, struct resp *w)
 {
+    int brc = req_body(r, token_fields, 1);
+    if (brc)
+        return brc;
     const char *email = r->body ? jstr(r->body, "email") : NULL;
     const char *name = r->body ? jstr(r->body, "name") : NULL;
     /* a token for someone else is an admin's act */
     if (email && strcmp(email, r->c.actor.email) != 0 && r->c.actor.role != ROLE_ADMIN)
         return err_set(&r->c.err, ERR_FORBIDDEN, "email", "only an admin creates others' tokens");
-    if (name && strlen(name) > 100)
-        return err_set(&r->c.err, ERR_INVALID, "name", "too long");
     char token[65];
     int64_t id = 0;
     int rc = token_create(&r->c, email ? email : r->c.actor.email, name, token, &id);

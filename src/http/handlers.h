@@ -6,7 +6,7 @@
 extern const struct field user_fields[];
 /* small bodies of single-purpose routes, defined in routes.c */
 extern const struct field login_fields[], flag_fields[], status_fields[], reason_fields[],
-    relation_fields[];
+    relation_fields[], token_fields[];
 
 int h_login(struct req *r, struct resp *w);
 int h_logout(struct req *r, struct resp *w);
@@ -89,10 +89,6 @@ extern const struct route kb_routes[];
 /* campaigns, channel settings, suppressions, sources, newsletters and the
  * public links in messages (h_campaigns.c) */
 extern const struct route campaigns_routes[];
-
-/* loyalty programme and surveys (h_loyalty.c, h_surveys.c hold their tables) */
-extern const struct route loyalty_routes[];
-extern const struct route surveys_routes[];
 
 int h_healthz(struct req *r, struct resp *w);
 int h_openapi(struct req *r, struct resp *w);

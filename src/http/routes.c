@@ -39,7 +39,7 @@ const struct field reason_fields[] = {
     {"reason", FT_STRING, 0, 500, NULL, NULL, "why the customer cancelled"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
-static const struct field token_fields[] = {
+const struct field token_fields[] = {
     {"email", FT_EMAIL, 0, 0, NULL, NULL, "whose token (admin only for others)"},
     {"name", FT_STRING, 0, 100, NULL, NULL, NULL},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
