@@ -224,7 +224,7 @@ int survey_create(struct ctx *c, const json_t *in, json_t **out)
                            ? "How satisfied are you?"
                            : "How likely are you to recommend us to a friend or colleague?";
     }
-    char *qtext = json_dumps(qs ? qs : json_array(), JSON_COMPACT);
+    char *qtext = qs ? json_dumps(qs, JSON_COMPACT) : NULL;
     int64_t id = 0, now = time_now();
     rc = store_int(c->st, &id, &c->err,
                    "INSERT INTO surveys(name, kind, question, questions, scale_max, created_at, "
