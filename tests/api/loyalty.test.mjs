@@ -134,6 +134,11 @@ test('tiers: qualifying points move members up and down; tier bonus on purchases
   m = await member(c.id);
   assert.equal(m.tier, 'Bronze');
   assert.equal(m.balance, 210);
+  const tc = (await srv.req('GET', `/api/v1/events?customer_id=${c.id}&type=loyalty.tier_changed`)).json.items;
+  assert.deepEqual(tc.map((e) => [e.data.from_name, e.data.to_name]).reverse(), [[null, 'Bronze'], ['Bronze', 'Silver'], ['Silver', 'Bronze']]);
+  const earned = (await srv.req('GET', `/api/v1/events?customer_id=${c.id}&type=loyalty.earned`)).json.items;
+  assert.deepEqual(earned.map((e) => e.data.points).reverse(), [100, 1200, 110]);
+  assert.equal((await srv.req('GET', `/api/v1/events?customer_id=${c.id}&type=loyalty.reversed`)).json.items[0].data.points, -1200);
   // bonuses do not qualify
   await srv.req('POST', `/api/v1/loyalty/members/${c.id}/awards`, { points: 5000, reason: 'game' });
   assert.equal((await member(c.id)).tier, 'Bronze');
@@ -173,6 +178,9 @@ test('rewards and redemption: balance, stock, tier, idempotency; data unchanged 
   const r1 = await srv.req('POST', `/api/v1/loyalty/members/${c.id}/redemptions`, { reward_id: voucher.id, request_id: 'req-1' });
   assert.equal(r1.status, 201, JSON.stringify(r1.json));
   assert.equal(r1.json.balance, 20);
+  const ev = (await srv.req('GET', `/api/v1/events?customer_id=${c.id}&type=loyalty.redeemed`)).json.items;
+  assert.equal(ev.length, 1);
+  assert.deepEqual(ev[0].data, { redemption_id: r1.json.redemption_id, reward_id: voucher.id, reward: '10 € voucher', points: 80, balance: 20 });
   const dup = await srv.req('POST', `/api/v1/loyalty/members/${c.id}/redemptions`, { reward_id: voucher.id, request_id: 'req-1' });
   assert.equal(dup.status, 409);
   const poor = await srv.req('POST', `/api/v1/loyalty/members/${c.id}/redemptions`, { reward_id: voucher.id });

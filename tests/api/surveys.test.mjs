@@ -78,12 +78,11 @@ test('NPS: scale 0-10, promoters minus detractors; the event carries the score',
   assert.equal(res.detractors, 2);
   assert.equal((await mine(ids[3])).attitudes.nps, 6);
   const ev = await srv.req('GET', `/api/v1/events?customer_id=${ids[3]}&type=survey.answered`);
-  if (ev.status !== 404) { // the event list belongs to the rules engine
-    assert.equal(ev.status, 200);
-    assert.equal(ev.json.items.length, 1);
-    const d = ev.json.items[0].data;
-    assert.deepEqual({ ...d, response_id: 0 }, { survey_id: s.id, kind: 'nps', score: 6, scale_max: 10, response_id: 0, ticket_id: null });
-  }
+  assert.equal(ev.status, 200);
+  assert.equal(ev.json.items.length, 1);
+  const d = ev.json.items[0].data;
+  assert.ok(d.response_id > 0);
+  assert.deepEqual({ ...d, response_id: 0 }, { survey_id: s.id, kind: 'nps', score: 6, scale_max: 10, response_id: 0, ticket_id: null });
 });
 
 test('custom questionnaires: checked questions, satisfaction and repurchase intention', async () => {
@@ -162,12 +161,26 @@ test('invitations: a secret link answered once; CSAT after a resolved ticket', a
   const r = (await mine(c.id)).responses.find((x) => x.id === ta.json.id);
   assert.equal(r.ticket_id, 4242);
   assert.equal(r.survey_id, t.json.survey_id);
-  // the job that reads ticket.resolved runs and finds nothing new to do here
+  // the job that reads ticket.resolved invites the customer of a resolved ticket, once
+  const c2 = await newCustomer();
+  const tk = await srv.req('POST', '/api/v1/tickets', { customer_id: c2.id, kind: 'assistance', subject: 'Colis abîmé' });
+  assert.equal(tk.status, 201, JSON.stringify(tk.json));
+  assert.equal((await srv.req('PATCH', `/api/v1/tickets/${tk.json.id}`, { status: 'resolved' })).status, 200);
   const job = await srv.req('POST', '/api/v1/surveys/ticket-csat/sync');
   assert.equal(job.status, 200);
+  assert.equal(job.json.invited, 1);
+  assert.equal((await srv.req('POST', '/api/v1/surveys/ticket-csat/sync')).json.invited, 0);
   const viaCli = cli(['survey', 'ticket-csat', '--db', srv.db, '--json']);
   assert.equal(viaCli.status, 0, viaCli.stderr);
   assert.equal(JSON.parse(viaCli.stdout).invited, 0);
+  const inv2 = await srv.req('GET', `/api/v1/events?customer_id=${c2.id}&type=survey.invited`);
+  assert.equal(inv2.json.items.length, 1);
+  assert.equal(inv2.json.items[0].data.ticket_id, tk.json.id);
+  // answered in the portal: the answer fills that invitation and carries the ticket
+  const pa = await answer(t.json.survey_id, c2.id, { score: 1, comment: 'trop long' });
+  assert.equal(pa.status, 201, JSON.stringify(pa.json));
+  assert.equal(pa.json.ticket_id, tk.json.id);
+  assert.equal(pa.json.invitation_id, inv2.json.items[0].data.invitation_id);
 });
 
 test('roles: analysts read, marketing designs, support records answers', async () => {
