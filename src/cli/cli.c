@@ -67,13 +67,6 @@ const struct command commands[] = {
      "relatio quality [--stale-months 24]"},
     {"checksum", cmd_checksum, "checksum of every row of the database (or per table)",
      "relatio checksum [--tables]"},
-    {"loyalty", cmd_loyalty, "loyalty programme: daily jobs, ledger check, balances",
-     "relatio loyalty expire|birthdays|verify [--json] [--db PATH]   (daily, at RELATIO_NOW)\n"
-     "       relatio loyalty balance|enrol CUSTOMER_ID [--db PATH]\n"
-     "       relatio loyalty award CUSTOMER_ID POINTS [--reason R] [--ref REF] [--db PATH]"},
-    {"survey", cmd_survey, "satisfaction surveys: ticket CSAT invitations, results",
-     "relatio survey ticket-csat [--json] [--db PATH]   (invites after resolved tickets)\n"
-     "       relatio survey results SURVEY_ID [--db PATH]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},

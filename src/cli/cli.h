@@ -64,8 +64,6 @@ int cmd_import(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_score(int argc, char **argv);
-int cmd_loyalty(int argc, char **argv);
-int cmd_survey(int argc, char **argv);
 int cmd_campaign(int argc, char **argv);
 int cmd_loyalty(int argc, char **argv);
 int cmd_survey(int argc, char **argv);
