@@ -39,11 +39,12 @@ static int load(struct ctx *c, long n)
     if (!rc)
         rc = store_begin(c->st, e);
     if (!rc)
-        rc = store_run(c->st, NULL, e,
-                       "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) "
-                       "INSERT INTO customers(id, kind, first_name, created_at, updated_at) SELECT "
-                       "i, 'person', 'Member', 0, 0 FROM s",
-                       "i", (int64_t)n);
+        rc =
+            store_run(c->st, NULL, e,
+                      "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) "
+                      "INSERT INTO customers(id, kind, first_name, created_at, updated_at) SELECT "
+                      "i, 'person', 'Member', 0, 0 FROM s",
+                      "i", (int64_t)n);
     if (!rc)
         rc = store_run(c->st, NULL, e,
                        "INSERT INTO loyalty_rewards(name, cost_points, created_at, updated_at) "

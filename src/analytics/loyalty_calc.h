@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CARD_LEN 16    /* digits of a loyalty card number */
-#define REFCODE_LEN 8  /* characters of a referral code */
+#define CARD_LEN 16   /* digits of a loyalty card number */
+#define REFCODE_LEN 8 /* characters of a referral code */
 
 /* The Luhn check digit (ISO/IEC 7812-1) of a string of decimal digits, or -1
  * when it holds anything else or is empty. */
@@ -45,9 +45,9 @@ int64_t points_to_expire(int64_t expired_credits, int64_t debits, int64_t balanc
 
 struct score_summary {
     int64_t n;
-    double mean;      /* NaN when n = 0 */
-    double csat;      /* % of scores in the top two of the scale (4-5 of 5) */
-    double nps;       /* % promoters (9-10) - % detractors (0-6), -100..100 */
+    double mean; /* NaN when n = 0 */
+    double csat; /* % of scores in the top two of the scale (4-5 of 5) */
+    double nps;  /* % promoters (9-10) - % detractors (0-6), -100..100 */
     int64_t promoters, passives, detractors;
 };
 

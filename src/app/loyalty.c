@@ -99,9 +99,11 @@ static int64_t actor_or_null(struct ctx *c)
 
 /* --------------------------------------------------------------- the ledger */
 
-static const char *const entry_names[] = {
-    "id",       "customer_id",   "at",  "kind",   "points",  "balance_after",
-    "expires_at", "order_id",    "redemption_id", "ref",    "reason",  "user_id", NULL};
+static const char *const entry_names[] = {"id",         "customer_id", "at",
+                                          "kind",       "points",      "balance_after",
+                                          "expires_at", "order_id",    "redemption_id",
+                                          "ref",        "reason",      "user_id",
+                                          NULL};
 #define ENTRY_TYPES "iitsiitiissi"
 #define ENTRY_COLS                                                                                 \
     "id, customer_id, at, kind, points, balance_after, expires_at, order_id, redemption_id, ref, " \
@@ -149,11 +151,12 @@ static int tier_refresh(struct ctx *c, int64_t cid)
     }
     int64_t old = stmt_isnull(s, 0) ? 0 : stmt_int(s, 0), pts = stmt_int(s, 1);
     int64_t nid = stmt_isnull(s, 2) ? 0 : stmt_int(s, 2);
-    json_t *data = json_pack("{s:o,s:o,s:o,s:o,s:I}", "from", old ? json_integer(old) : json_null(),
-                             "to", nid ? json_integer(nid) : json_null(), "from_name",
-                             stmt_text(s, 4) ? json_string(stmt_text(s, 4)) : json_null(),
-                             "to_name", stmt_text(s, 3) ? json_string(stmt_text(s, 3)) : json_null(),
-                             "tier_points", (json_int_t)pts);
+    json_t *data =
+        json_pack("{s:o,s:o,s:o,s:o,s:I}", "from", old ? json_integer(old) : json_null(), "to",
+                  nid ? json_integer(nid) : json_null(), "from_name",
+                  stmt_text(s, 4) ? json_string(stmt_text(s, 4)) : json_null(), "to_name",
+                  stmt_text(s, 3) ? json_string(stmt_text(s, 3)) : json_null(), "tier_points",
+                  (json_int_t)pts);
     stmt_done(s);
     rc = 0;
     if (old != nid) {
@@ -193,8 +196,9 @@ static int ledger_add(struct ctx *c, int64_t cid, const struct entry *e, int64_t
     if (__builtin_add_overflow(bal, e->points, &newbal) || newbal > INT64_MAX / 4)
         return fail(c, ERR_INVALID, "points", "the balance would overflow");
     if (newbal < 0 && e->points < 0 && !e->allow_negative)
-        return fail(c, ERR_CONFLICT, "points", "not enough points: %lld needed, the balance is %lld",
-                    (long long)-e->points, (long long)bal);
+        return fail(c, ERR_CONFLICT, "points",
+                    "not enough points: %lld needed, the balance is %lld", (long long)-e->points,
+                    (long long)bal);
     int64_t now = time_now();
     rc = store_int(c->st, &eid, &c->err,
                    "INSERT INTO loyalty_ledger(customer_id, at, kind, points, balance_after, "
@@ -219,15 +223,15 @@ static int ledger_add(struct ctx *c, int64_t cid, const struct entry *e, int64_t
         /* loyalty.earned (credits), loyalty.reversed, loyalty.expired,
          * loyalty.adjusted: {entry_id, kind, points, balance, order_id, ref,
          * reason}. loyalty.redeemed is emitted by loyalty_redeem. */
-        const char *type = e->points > 0          ? "loyalty.earned"
+        const char *type = e->points > 0                  ? "loyalty.earned"
                            : !strcmp(e->kind, "reversal") ? "loyalty.reversed"
                            : !strcmp(e->kind, "expire")   ? "loyalty.expired"
                                                           : "loyalty.adjusted";
-        json_t *data = json_pack("{s:I,s:s,s:I,s:I,s:o,s:s?,s:s?}", "entry_id", (json_int_t)eid,
-                                 "kind", e->kind, "points", (json_int_t)e->points, "balance",
-                                 (json_int_t)newbal, "order_id",
-                                 e->order_id ? json_integer(e->order_id) : json_null(), "ref",
-                                 e->ref, "reason", e->reason);
+        json_t *data =
+            json_pack("{s:I,s:s,s:I,s:I,s:o,s:s?,s:s?}", "entry_id", (json_int_t)eid, "kind",
+                      e->kind, "points", (json_int_t)e->points, "balance", (json_int_t)newbal,
+                      "order_id", e->order_id ? json_integer(e->order_id) : json_null(), "ref",
+                      e->ref, "reason", e->reason);
         rc = event_emit(c, type, cid, "loyalty_entry", eid, data, NULL);
         json_decref(data);
     }
@@ -262,7 +266,10 @@ static int bonus(struct ctx *c, int64_t cid, const char *rule, const char *kind,
     int64_t p = bonus_points(c, rule);
     if (p <= 0)
         return 0;
-    struct entry e = {.kind = kind, .points = p, .expires_at = expiry_of(c, time_now()), .ref = ref,
+    struct entry e = {.kind = kind,
+                      .points = p,
+                      .expires_at = expiry_of(c, time_now()),
+                      .ref = ref,
                       .reason = reason};
     int rc = store_begin(c->st, &c->err); /* savepoint: a duplicate ref is skipped */
     if (rc)
@@ -305,9 +312,8 @@ int loyalty_enrol(struct ctx *c, int64_t customer_id, const json_t *in, json_t *
                        "i", customer_id);
     if (!rc && guest)
         rc = fail(c, ERR_INVALID, "customer_id", "a guest or erased customer cannot join");
-    if (!rc && store_int(c->st, &dummy, NULL,
-                         "SELECT 1 FROM loyalty_members WHERE customer_id = ?", "i",
-                         customer_id) == 0)
+    if (!rc && store_int(c->st, &dummy, NULL, "SELECT 1 FROM loyalty_members WHERE customer_id = ?",
+                         "i", customer_id) == 0)
         rc = fail(c, ERR_EXISTS, "customer_id", "already a member");
     if (!rc && code) {
         int r2 = store_int(c->st, &referrer, &c->err,
@@ -319,11 +325,11 @@ int loyalty_enrol(struct ctx *c, int64_t customer_id, const json_t *in, json_t *
             rc = r2;
     }
     if (!rc)
-        rc = store_run(c->st, NULL, &c->err,
-                       "INSERT INTO loyalty_members(customer_id, card_number, referral_code, "
-                       "referred_by, enrolled_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                       "issIii", customer_id, card, mine, referrer ? referrer : INT64_MIN, now,
-                       now);
+        rc =
+            store_run(c->st, NULL, &c->err,
+                      "INSERT INTO loyalty_members(customer_id, card_number, referral_code, "
+                      "referred_by, enrolled_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                      "issIii", customer_id, card, mine, referrer ? referrer : INT64_MIN, now, now);
     if (!rc)
         rc = tier_refresh(c, customer_id);
     if (!rc)
@@ -351,9 +357,9 @@ int loyalty_enrol(struct ctx *c, int64_t customer_id, const json_t *in, json_t *
 int loyalty_balance(struct ctx *c, int64_t customer_id, json_t **out)
 {
     static const char *const names[] = {
-        "customer_id",   "card_number", "referral_code", "referred_by", "balance",
-        "tier_points",   "enrolled_at", "tier_id",       "tier",        "tier_benefits",
-        "tier_earn_bonus_pct", NULL};
+        "customer_id", "card_number",   "referral_code",       "referred_by",
+        "balance",     "tier_points",   "enrolled_at",         "tier_id",
+        "tier",        "tier_benefits", "tier_earn_bonus_pct", NULL};
     json_t *m = NULL;
     int rc = one_row(c,
                      "SELECT m.customer_id, m.card_number, m.referral_code, m.referred_by, "
@@ -458,8 +464,11 @@ int loyalty_award(struct ctx *c, int64_t customer_id, int64_t points, const char
     int rc = store_begin(c->st, &c->err);
     if (rc)
         return rc;
-    struct entry e = {.kind = "award", .points = points, .expires_at = expiry_of(c, time_now()),
-                      .ref = ref ? r : NULL, .reason = reason};
+    struct entry e = {.kind = "award",
+                      .points = points,
+                      .expires_at = expiry_of(c, time_now()),
+                      .ref = ref ? r : NULL,
+                      .reason = reason};
     int64_t id = 0;
     rc = ledger_add(c, customer_id, &e, &id);
     if (!rc && out)
@@ -479,7 +488,8 @@ int loyalty_adjust(struct ctx *c, int64_t customer_id, const json_t *in, json_t 
     rc = store_begin(c->st, &c->err);
     if (rc)
         return rc;
-    struct entry e = {.kind = "adjust", .points = p,
+    struct entry e = {.kind = "adjust",
+                      .points = p,
                       .expires_at = p > 0 ? expiry_of(c, time_now()) : INT64_MIN,
                       .reason = jstr(in, "reason")};
     int64_t id = 0;
@@ -513,8 +523,7 @@ int loyalty_ledger(struct ctx *c, int64_t customer_id, int64_t before_id, int li
     rc = store_query(c->st, &s, &c->err,
                      "SELECT " ENTRY_COLS " FROM loyalty_ledger WHERE customer_id = ? AND id < ? "
                      "ORDER BY id DESC LIMIT ?",
-                     "iii", customer_id, before_id > 0 ? before_id : INT64_MAX,
-                     (int64_t)limit + 1);
+                     "iii", customer_id, before_id > 0 ? before_id : INT64_MAX, (int64_t)limit + 1);
     json_t *items = NULL;
     if (!rc)
         rc = rows_json(c, s, entry_names, ENTRY_TYPES, limit + 1, &items);
@@ -602,12 +611,12 @@ int loyalty_redeem(struct ctx *c, int64_t customer_id, const json_t *in, json_t 
     if (!rc && stock == 0)
         rc = fail(c, ERR_CONFLICT, "reward_id", "the reward '%s' is out of stock", name);
     if (!rc && tier_thr < min_thr)
-        rc = fail(c, ERR_CONFLICT, "reward_id", "the reward '%s' is for %s members and above",
-                  name, tier);
+        rc = fail(c, ERR_CONFLICT, "reward_id", "the reward '%s' is for %s members and above", name,
+                  tier);
     if (!rc && bal < cost)
         rc = fail(c, ERR_CONFLICT, "points",
-                  "not enough points: '%s' costs %lld, the balance is %lld", name,
-                  (long long)cost, (long long)bal);
+                  "not enough points: '%s' costs %lld, the balance is %lld", name, (long long)cost,
+                  (long long)bal);
     int64_t red = 0, eid = 0;
     if (!rc) {
         rc = store_int(c->st, &red, &c->err,
@@ -618,8 +627,11 @@ int loyalty_redeem(struct ctx *c, int64_t customer_id, const json_t *in, json_t 
             rc = fail(c, ERR_EXISTS, "request_id", "this request was already redeemed");
     }
     if (!rc) {
-        struct entry e = {.kind = "redeem", .points = -cost, .expires_at = INT64_MIN,
-                          .redemption_id = red, .reason = name};
+        struct entry e = {.kind = "redeem",
+                          .points = -cost,
+                          .expires_at = INT64_MIN,
+                          .redemption_id = red,
+                          .reason = name};
         rc = ledger_add(c, customer_id, &e, &eid);
     }
     if (!rc && stock > 0)
@@ -638,9 +650,9 @@ int loyalty_redeem(struct ctx *c, int64_t customer_id, const json_t *in, json_t 
         json_decref(d);
     }
     if (!rc)
-        *out = json_pack("{s:I,s:I,s:s,s:I,s:I,s:o}", "redemption_id", (json_int_t)red,
-                         "reward_id", (json_int_t)rid, "reward", name, "points", (json_int_t)cost,
-                         "balance", (json_int_t)(bal - cost), "entry", entry);
+        *out = json_pack("{s:I,s:I,s:s,s:I,s:I,s:o}", "redemption_id", (json_int_t)red, "reward_id",
+                         (json_int_t)rid, "reward", name, "points", (json_int_t)cost, "balance",
+                         (json_int_t)(bal - cost), "entry", entry);
     else
         json_decref(entry);
     return finish(c, rc);
@@ -695,8 +707,8 @@ static int order_points(struct ctx *c, int64_t order_id, int64_t cid, int64_t *p
     int bonus = refund ? 0 : (int)bonus_pct;
     while ((rc = stmt_step(s, &c->err)) == 1) {
         int64_t amount = stmt_int(s, 0);
-        *pts = points_add(*pts, points_for(refund && amount > 0 ? -amount : amount, stmt_int(s, 1),
-                                           bonus));
+        *pts = points_add(
+            *pts, points_for(refund && amount > 0 ? -amount : amount, stmt_int(s, 1), bonus));
         lines++;
     }
     stmt_done(s);
@@ -734,8 +746,11 @@ int loyalty_order_changed(struct ctx *c, int64_t order_id)
         return rc;
     int64_t delta = want - have;
     if (delta > 0) {
-        struct entry e = {.kind = "earn", .points = delta, .expires_at = expiry_of(c, time_now()),
-                          .order_id = order_id, .reason = "purchase"};
+        struct entry e = {.kind = "earn",
+                          .points = delta,
+                          .expires_at = expiry_of(c, time_now()),
+                          .order_id = order_id,
+                          .reason = "purchase"};
         rc = ledger_add(c, cid, &e, NULL);
         first_sale = have == 0;
     } else if (delta < 0) {
@@ -746,8 +761,11 @@ int loyalty_order_changed(struct ctx *c, int64_t order_id)
                       "AND expires_at IS NOT NULL ORDER BY id LIMIT 1",
                       "i", order_id))
             exp = INT64_MIN;
-        struct entry e = {.kind = "reversal", .points = delta, .expires_at = exp,
-                          .order_id = order_id, .reason = "order cancelled or refunded",
+        struct entry e = {.kind = "reversal",
+                          .points = delta,
+                          .expires_at = exp,
+                          .order_id = order_id,
+                          .reason = "order cancelled or refunded",
                           .allow_negative = 1};
         rc = ledger_add(c, cid, &e, NULL);
     }
@@ -820,8 +838,8 @@ static int expire_one(struct ctx *c, int64_t cid, int64_t now, int *touched)
     stmt_done(s);
     if (rc < 0 || pts <= 0)
         return rc < 0 ? rc : 0;
-    struct entry e = {.kind = "expire", .points = -pts, .expires_at = INT64_MIN,
-                      .reason = "points expired"};
+    struct entry e = {
+        .kind = "expire", .points = -pts, .expires_at = INT64_MIN, .reason = "points expired"};
     rc = ledger_add(c, cid, &e, NULL);
     if (!rc)
         (*touched)++;
@@ -936,14 +954,14 @@ const struct field loyalty_reward_fields[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
-static const char *const rule_names[] = {"id", "kind", "category", "rate", "points", "active",
-                                         NULL};
+static const char *const rule_names[] = {"id",     "kind",   "category", "rate",
+                                         "points", "active", NULL};
 #define RULE_COLS "id, kind, category, rate, points, active"
-static const char *const tier_names[] = {"id", "name", "threshold", "earn_bonus_pct", "benefits",
-                                         NULL};
+static const char *const tier_names[] = {"id",       "name", "threshold", "earn_bonus_pct",
+                                         "benefits", NULL};
 #define TIER_COLS "id, name, threshold, earn_bonus_pct, benefits"
-static const char *const reward_names[] = {"id",          "name",   "description", "cost_points",
-                                           "stock",       "min_tier_id", "active", NULL};
+static const char *const reward_names[] = {"id",    "name",        "description", "cost_points",
+                                           "stock", "min_tier_id", "active",      NULL};
 #define REWARD_COLS "id, name, description, cost_points, stock, min_tier_id, active"
 
 /* The stored row merged with the input (an update changes only what is
@@ -1003,17 +1021,18 @@ int loyalty_rule_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
                        "ssiiiii", kind, cat, jint_or(m, "rate", 0), jint_or(m, "points", 0),
                        (int64_t)(act ? json_is_true(act) : 1), now, id);
     else if (!rc)
-        rc = store_int(c->st, &nid, &c->err,
-                       "INSERT INTO loyalty_rules(kind, category, rate, points, active, updated_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                       "ssiiii", kind, cat, jint_or(m, "rate", 0), jint_or(m, "points", 0),
-                       (int64_t)(act ? json_is_true(act) : 1), now);
+        rc =
+            store_int(c->st, &nid, &c->err,
+                      "INSERT INTO loyalty_rules(kind, category, rate, points, active, updated_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                      "ssiiii", kind, cat, jint_or(m, "rate", 0), jint_or(m, "points", 0),
+                      (int64_t)(act ? json_is_true(act) : 1), now);
     json_decref(m);
     if (rc == ERR_EXISTS)
         rc = fail(c, ERR_EXISTS, is_cat ? "category" : "kind", "this rule exists: change it");
     return rc ? rc
-              : one_row(c, "SELECT " RULE_COLS " FROM loyalty_rules WHERE id = ?", nid,
-                        rule_names, "issiib", "rule", out);
+              : one_row(c, "SELECT " RULE_COLS " FROM loyalty_rules WHERE id = ?", nid, rule_names,
+                        "issiib", "rule", out);
 }
 
 int loyalty_tier_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
@@ -1050,9 +1069,9 @@ int loyalty_tier_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
 int loyalty_reward_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
 {
     json_t *m = NULL;
-    int rc = merged(c, loyalty_reward_fields,
-                    "SELECT " REWARD_COLS " FROM loyalty_rewards WHERE id = ?", id, reward_names,
-                    "issiiib", "reward", in, &m);
+    int rc =
+        merged(c, loyalty_reward_fields, "SELECT " REWARD_COLS " FROM loyalty_rewards WHERE id = ?",
+               id, reward_names, "issiiib", "reward", in, &m);
     if (rc)
         return rc;
     rc = min_int(c, m, "cost_points", 1);
@@ -1118,8 +1137,7 @@ int loyalty_programme(struct ctx *c, json_t **out)
         return rc;
     }
     *out = json_pack("{s:o,s:o,s:o,s:I,s:I}", "rules", rules, "tiers", tiers, "rewards", rewards,
-                     "expiry_months", (json_int_t)expiry_months(c), "members",
-                     (json_int_t)members);
+                     "expiry_months", (json_int_t)expiry_months(c), "members", (json_int_t)members);
     return 0;
 }
 
@@ -1145,7 +1163,8 @@ int loyalty_demo(struct ctx *c, int64_t members)
     } rewards[] = {{"Sample set", 300}, {"10 € voucher", 1000}, {"Spa afternoon", 5000}};
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof(rewards) / sizeof(rewards[0]); i++) {
-        json_t *in = json_pack("{s:s,s:i}", "name", rewards[i].name, "cost_points", rewards[i].cost),
+        json_t *in =
+                   json_pack("{s:s,s:i}", "name", rewards[i].name, "cost_points", rewards[i].cost),
                *out = NULL;
         rc = loyalty_reward_save(c, 0, in, &out);
         json_decref(in);

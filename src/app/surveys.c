@@ -162,8 +162,7 @@ static json_t *survey_row(struct stmt *s)
                         stmt_isnull(s, 5) ? json_null() : json_integer(stmt_int(s, 5)));
     json_object_set_new(o, "builtin", stmt_text(s, 6) ? json_string(stmt_text(s, 6)) : json_null());
     json_object_set_new(o, "status", json_string(stmt_text(s, 7)));
-    json_object_set_new(o, "created_at",
-                        json_string(time_format(stmt_int(s, 8), ts, sizeof(ts))));
+    json_object_set_new(o, "created_at", json_string(time_format(stmt_int(s, 8), ts, sizeof(ts))));
     return o;
 }
 
@@ -256,8 +255,7 @@ struct scored {
 };
 
 /* Checks the answers against the survey; fills what they measure. */
-static int answers_check(struct ctx *c, const struct survey *sv, const json_t *a,
-                         struct scored *sc)
+static int answers_check(struct ctx *c, const struct survey *sv, const json_t *a, struct scored *sc)
 {
     sc->score = INT64_MIN;
     sc->scale_max = 0;
@@ -273,8 +271,13 @@ static int answers_check(struct ctx *c, const struct survey *sv, const json_t *a
     json_t *v;
     if (strcmp(sv->kind, "custom")) {
         int lo = !strcmp(sv->kind, "csat") ? 1 : 0;
-        json_object_foreach((json_t *)a, k, v) if (strcmp(k, "score") && strcmp(k, "comment")) return fail(
-            c, ERR_INVALID, "answers", "unknown answer '%.40s': send score and comment", k);
+        json_object_foreach(
+            (json_t *)a, k,
+            v) if (strcmp(k, "score") &&
+                   strcmp(k,
+                          "comment")) return fail(c, ERR_INVALID, "answers",
+                                                  "unknown answer '%.40s': send score and comment",
+                                                  k);
         v = json_object_get(a, "score");
         if (!v)
             return fail(c, ERR_INVALID, "answers.score", "the score is required");
@@ -334,8 +337,7 @@ static int answers_check(struct ctx *c, const struct survey *sv, const json_t *a
             json_t *ch;
             int ok = 0;
             if (json_is_string(v))
-                json_array_foreach(json_object_get(q, "choices"), j, ch) ok |=
-                    json_equal(ch, v);
+                json_array_foreach(json_object_get(q, "choices"), j, ch) ok |= json_equal(ch, v);
             if (!ok)
                 return fail(c, ERR_INVALID, f, "one of the question's choices");
         } else if (!json_is_string(v) || strlen(json_string_value(v)) > 2000) {
@@ -349,9 +351,9 @@ static int answers_check(struct ctx *c, const struct survey *sv, const json_t *a
     return 0;
 }
 
-static const char *const response_names[] = {"id",        "survey_id",   "customer_id", "kind",
-                                             "score",     "scale_max",   "answered_at", "answers",
-                                             "invitation_id", "ticket_id", NULL};
+static const char *const response_names[] = {
+    "id",          "survey_id", "customer_id",   "kind",      "score", "scale_max",
+    "answered_at", "answers",   "invitation_id", "ticket_id", NULL};
 #define RESPONSE_COLS                                                                              \
     "id, survey_id, customer_id, kind, score, scale_max, answered_at, answers, invitation_id, "    \
     "ticket_id"
@@ -449,15 +451,15 @@ static int answer(struct ctx *c, int64_t survey_id, int64_t customer_id, int64_t
                        "scale_max, answered_at, answers, invitation_id, ticket_id) VALUES (?, ?, "
                        "?, ?, ?, ?, ?, ?, ?) RETURNING id",
                        "iisIIisII", survey_id, customer_id, sv.kind, sc.score,
-                       sc.scale_max ? (int64_t)sc.scale_max : INT64_MIN, now,
-                       atext ? atext : "{}", inv ? inv : INT64_MIN, ticket);
+                       sc.scale_max ? (int64_t)sc.scale_max : INT64_MIN, now, atext ? atext : "{}",
+                       inv ? inv : INT64_MIN, ticket);
     free(atext);
     if (rc == ERR_EXISTS)
         rc = fail(c, ERR_EXISTS, "survey_id", "this invitation has already been answered");
     if (!rc && inv)
-        rc = store_run(c->st, NULL, &c->err,
-                       "UPDATE survey_invitations SET answered_at = ? WHERE id = ?", "ii", now,
-                       inv);
+        rc =
+            store_run(c->st, NULL, &c->err,
+                      "UPDATE survey_invitations SET answered_at = ? WHERE id = ?", "ii", now, inv);
     /* attitudinal data: the latest measure of each kind wins */
     if (!rc && (!isnan(sc.satisfaction) || !isnan(sc.repurchase) || sc.nps >= 0)) {
         struct bindv b[] = {
@@ -496,13 +498,11 @@ static int answer(struct ctx *c, int64_t survey_id, int64_t customer_id, int64_t
         /* survey.answered: {survey_id, kind, score, scale_max, response_id,
          * ticket_id} (score and scale_max null for a custom survey without a
          * satisfaction question) */
-        json_t *d = json_pack("{s:I,s:s,s:o,s:o,s:I,s:o}", "survey_id", (json_int_t)survey_id,
-                              "kind", sv.kind, "score",
-                              sc.score == INT64_MIN ? json_null() : json_integer(sc.score),
-                              "scale_max",
-                              sc.scale_max ? json_integer(sc.scale_max) : json_null(),
-                              "response_id", (json_int_t)id, "ticket_id",
-                              ticket == INT64_MIN ? json_null() : json_integer(ticket));
+        json_t *d = json_pack(
+            "{s:I,s:s,s:o,s:o,s:I,s:o}", "survey_id", (json_int_t)survey_id, "kind", sv.kind,
+            "score", sc.score == INT64_MIN ? json_null() : json_integer(sc.score), "scale_max",
+            sc.scale_max ? json_integer(sc.scale_max) : json_null(), "response_id", (json_int_t)id,
+            "ticket_id", ticket == INT64_MIN ? json_null() : json_integer(ticket));
         rc = event_emit(c, "survey.answered", customer_id, "survey_response", id, d, NULL);
         json_decref(d);
     }
@@ -572,23 +572,23 @@ static int invite(struct ctx *c, int64_t survey_id, int64_t customer_id, int64_t
         rc = store_int(c->st, &id, &c->err,
                        "INSERT INTO survey_invitations(survey_id, customer_id, token_hash, "
                        "ticket_id, channel, sent_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                       "iisIsi", survey_id, customer_id, hash,
-                       ticket_id ? ticket_id : INT64_MIN, channel, now);
+                       "iisIsi", survey_id, customer_id, hash, ticket_id ? ticket_id : INT64_MIN,
+                       channel, now);
     if (rc == ERR_EXISTS)
         rc = fail(c, ERR_EXISTS, "ticket_id", "this ticket's customer is already invited");
     if (!rc) {
         char url[128], ts[TIME_BUF];
         snprintf(url, sizeof(url), "/api/v1/survey-invitations/%s/answers", token);
         *out = json_pack("{s:I,s:I,s:I,s:o,s:s?,s:s,s:s,s:s}", "id", (json_int_t)id, "survey_id",
-                         (json_int_t)survey_id, "customer_id", (json_int_t)customer_id,
-                         "ticket_id", ticket_id ? json_integer(ticket_id) : json_null(), "channel",
-                         channel, "sent_at", time_format(now, ts, sizeof(ts)), "token", token,
-                         "answer_url", url);
+                         (json_int_t)survey_id, "customer_id", (json_int_t)customer_id, "ticket_id",
+                         ticket_id ? json_integer(ticket_id) : json_null(), "channel", channel,
+                         "sent_at", time_format(now, ts, sizeof(ts)), "token", token, "answer_url",
+                         url);
         /* survey.invited: {survey_id, invitation_id, ticket_id, channel} */
-        json_t *d = json_pack("{s:I,s:I,s:o,s:s?}", "survey_id", (json_int_t)survey_id,
-                              "invitation_id", (json_int_t)id, "ticket_id",
-                              ticket_id ? json_integer(ticket_id) : json_null(), "channel",
-                              channel);
+        json_t *d =
+            json_pack("{s:I,s:I,s:o,s:s?}", "survey_id", (json_int_t)survey_id, "invitation_id",
+                      (json_int_t)id, "ticket_id",
+                      ticket_id ? json_integer(ticket_id) : json_null(), "channel", channel);
         rc = event_emit(c, "survey.invited", customer_id, "survey_invitation", id, d, NULL);
         json_decref(d);
         if (rc) {
@@ -609,8 +609,8 @@ int survey_invite(struct ctx *c, int64_t survey_id, const json_t *in, json_t **o
 
 static int ticket_survey(struct ctx *c, int64_t *id)
 {
-    int rc = store_int(c->st, id, &c->err, "SELECT id FROM surveys WHERE builtin = 'ticket_csat'",
-                       "");
+    int rc =
+        store_int(c->st, id, &c->err, "SELECT id FROM surveys WHERE builtin = 'ticket_csat'", "");
     if (rc == ERR_NOTFOUND)
         return fail(c, ERR_NOTFOUND, "survey_id", "the ticket satisfaction survey is missing");
     return rc;
@@ -764,13 +764,14 @@ int survey_results(struct ctx *c, int64_t id, json_t **out)
     for (size_t i = 0; i < n; i++) {
         char k[8];
         snprintf(k, sizeof(k), "%d", scores[i]);
-        json_object_set_new(dist, k, json_integer(json_integer_value(json_object_get(dist, k)) + 1));
+        json_object_set_new(dist, k,
+                            json_integer(json_integer_value(json_object_get(dist, k)) + 1));
     }
     free(scores);
-#define NUM(x) (isnan(x) ? json_null() : json_real(round((x) * 10.0) / 10.0))
-    json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:o,s:o}", "survey_id", (json_int_t)id, "kind",
-                          sv.kind, "responses", (json_int_t)answered, "scored", (json_int_t)sum.n,
-                          "mean", NUM(sum.mean), "distribution", dist);
+#define NUM(x) (isnan(x) ? json_null() : json_real(round((x)*10.0) / 10.0))
+    json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:o,s:o}", "survey_id", (json_int_t)id, "kind", sv.kind,
+                          "responses", (json_int_t)answered, "scored", (json_int_t)sum.n, "mean",
+                          NUM(sum.mean), "distribution", dist);
     if (!strcmp(sv.kind, "nps")) {
         json_object_set_new(o, "nps", NUM(sum.nps));
         json_object_set_new(o, "promoters", json_integer(sum.promoters));

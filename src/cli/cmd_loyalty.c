@@ -39,13 +39,13 @@ int cmd_loyalty(int argc, char **argv)
     int json = 0;
     const char *pos[3];
     int np = 0;
-    const struct optdef defs[] = {{"db", &db},         {"reason", &reason}, {"ref", &ref},
-                                  {"json", NULL, &json}, {NULL}};
+    const struct optdef defs[] = {
+        {"db", &db}, {"reason", &reason}, {"ref", &ref}, {"json", NULL, &json}, {NULL}};
     int rc = cli_parse("loyalty", argc, argv, defs, pos, 3, &np);
     if (rc)
         return rc;
-    static const char *const verbs[] = {"expire", "birthdays", "verify", "balance", "enrol",
-                                        "award",  NULL};
+    static const char *const verbs[] = {"expire", "birthdays", "verify", "balance",
+                                        "enrol",  "award",     NULL};
     static const int nargs[] = {1, 1, 1, 2, 2, 3};
     int v = -1;
     for (int i = 0; np > 0 && verbs[i]; i++)

@@ -28,7 +28,8 @@ static int h_programme_update(struct req *r, struct resp *w)
 {
     int rc = req_body(r, settings_fields, 0);
     if (!rc)
-        rc = loyalty_set_expiry(&r->c, json_integer_value(json_object_get(r->body, "expiry_months")));
+        rc = loyalty_set_expiry(&r->c,
+                                json_integer_value(json_object_get(r->body, "expiry_months")));
     return rc ? rc : h_programme(r, w);
 }
 

@@ -62,9 +62,9 @@ static int h_answer(struct req *r, struct resp *w)
     json_t *out = NULL;
     int rc = req_body(r, response_fields, 0);
     if (!rc)
-        rc = survey_answer(&r->c, r->id,
-                           json_integer_value(json_object_get(r->body, "customer_id")),
-                           json_object_get(r->body, "answers"), &out);
+        rc =
+            survey_answer(&r->c, r->id, json_integer_value(json_object_get(r->body, "customer_id")),
+                          json_object_get(r->body, "answers"), &out);
     return rc ? rc : reply_json(w, 201, out);
 }
 
@@ -144,8 +144,8 @@ static int h_token_answer(struct req *r, struct resp *w)
 
 const struct route surveys_routes[] = {
     {"GET", "/api/v1/surveys", h_list, STAFF, "surveys", "Surveys (CSAT, NPS, custom)", NULL},
-    {"POST", "/api/v1/surveys", h_create, DESIGN, "surveys",
-     "Create a CSAT, NPS or custom survey", survey_fields},
+    {"POST", "/api/v1/surveys", h_create, DESIGN, "surveys", "Create a CSAT, NPS or custom survey",
+     survey_fields},
     {"POST", "/api/v1/surveys/ticket-csat", h_ticket, WRITE, "surveys",
      "Invite a ticket's customer to the ticket satisfaction (CSAT) survey", survey_ticket_fields},
     {"POST", "/api/v1/surveys/ticket-csat/sync", h_ticket_sync, JOBS, "surveys",

@@ -86,7 +86,7 @@ static void test_points(void **state)
 {
     (void)state;
     assert_int_equal(points_for(11800, 1, 0), 118);
-    assert_int_equal(points_for(1350, 1, 0), 13);   /* 13.50 -> 13, rounded down */
+    assert_int_equal(points_for(1350, 1, 0), 13); /* 13.50 -> 13, rounded down */
     assert_int_equal(points_for(10000, 3, 0), 300);
     assert_int_equal(points_for(10000, 1, 10), 110); /* Silver: +10 % */
     assert_int_equal(points_for(999, 1, 25), 11);    /* 9 points + 25 % = 11.25 */
