@@ -403,7 +403,8 @@ int dedup_candidates(const struct dedup_rec *recs, size_t n, double threshold,
         if (progress && (i & 0x3ffff) == 0)
             progress("keys", 0.2 * (double)i / (double)n, arg);
     }
-    qsort(e, ne, sizeof(*e), by_key);
+    if (ne)
+        qsort(e, ne, sizeof(*e), by_key);
     struct pairs p = {0};
     int rc = 0;
     for (size_t lo = 0; lo < ne && !rc;) {
@@ -426,12 +427,14 @@ int dedup_candidates(const struct dedup_rec *recs, size_t n, double threshold,
         return -1;
     }
     /* the same pair found through several keys: keep one */
-    qsort(p.v, p.n, sizeof(*p.v), by_ids);
+    if (p.n)
+        qsort(p.v, p.n, sizeof(*p.v), by_ids);
     size_t u = 0;
     for (size_t i = 0; i < p.n; i++)
         if (!u || p.v[i].a != p.v[u - 1].a || p.v[i].b != p.v[u - 1].b)
             p.v[u++] = p.v[i];
-    qsort(p.v, u, sizeof(*p.v), by_score);
+    if (u)
+        qsort(p.v, u, sizeof(*p.v), by_score);
     if (progress)
         progress("compare", 1.0, arg);
     *out = p.v;

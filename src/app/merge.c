@@ -8,61 +8,12 @@
 #include "app/activity.h"
 #include "app/audit.h"
 #include "app/events.h"
+#include "app/rows.h"
 #include "app/snapshot.h"
 #include "store/store.h"
 #include "util/timeu.h"
 
 /* ------------------------------------------------------------ generic rows */
-
-/* Table and column names come from the schema, never from a request; they
- * are still checked before being put into SQL. */
-static int ident_ok(const char *s)
-{
-    if (!s || !*s || strlen(s) > 63)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '_'))
-            return 0;
-    return 1;
-}
-
-static json_t *col_value(struct stmt *s, int i)
-{
-    switch (stmt_type(s, i)) {
-    case 'i':
-        return json_integer(stmt_int(s, i));
-    case 'd':
-        return json_real(stmt_double(s, i));
-    case 'n':
-        return json_null();
-    default:
-        return json_string(stmt_text(s, i));
-    }
-}
-
-/* Rows of sql (bound to a, b) as an array of objects. */
-static int rows_of(struct ctx *c, const char *sql, int64_t a, int64_t b, json_t **out)
-{
-    struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err, sql, "ii", a, b);
-    if (rc)
-        return rc;
-    json_t *rows = json_array();
-    while ((rc = stmt_step(s, &c->err)) == 1) {
-        json_t *o = json_object();
-        for (int i = 0; i < stmt_ncols(s); i++)
-            json_object_set_new(o, stmt_colname(s, i), col_value(s, i));
-        json_array_append_new(rows, o);
-    }
-    stmt_done(s);
-    if (rc < 0) {
-        json_decref(rows);
-        return rc;
-    }
-    *out = rows;
-    return 0;
-}
 
 static struct bindv bind_of(const json_t *v)
 {
@@ -87,7 +38,7 @@ static int row_insert(struct ctx *c, const char *table, const json_t *row)
     json_t *v;
     json_object_foreach((json_t *)row, k, v)
     {
-        if (!ident_ok(k) || n == 128 || len > sizeof(sql) - 200)
+        if (!rows_ident_ok(k) || n == 128 || len > sizeof(sql) - 200)
             return fail(c, ERR_INTERNAL, "", "table %s: unexpected column %s", table, k);
         len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s\"%s\"", n ? ", " : "", k);
         args[n++] = bind_of(v);
@@ -118,7 +69,7 @@ static int row_update(struct ctx *c, const char *table, const json_t *row)
     {
         if (strcmp(k, "id") == 0)
             continue;
-        if (!ident_ok(k) || n == 128 || len > sizeof(sql) - 200)
+        if (!rows_ident_ok(k) || n == 128 || len > sizeof(sql) - 200)
             return fail(c, ERR_INTERNAL, "", "table %s: unexpected column %s", table, k);
         len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s\"%s\" = ?", n ? ", " : "", k);
         args[n++] = bind_of(v);
@@ -154,7 +105,7 @@ struct refs {
 static int ref_add(const char *table, const char *column, int has_id, void *arg)
 {
     struct refs *r = arg;
-    if (!ident_ok(table) || !ident_ok(column))
+    if (!rows_ident_ok(table) || !rows_ident_ok(column))
         return ERR_INTERNAL;
     struct ref *f = r->n ? &r->v[r->n - 1] : NULL;
     if (!f || strcmp(f->table, table) != 0) {
@@ -339,7 +290,7 @@ static int survivorship(struct ctx *c, const json_t *srow, const json_t *drow,
 /* The latest decision per channel and purpose of a customer. */
 static int latest_consents(struct ctx *c, int64_t id, json_t **out)
 {
-    return rows_of(c,
+    return rows_json(c,
                    "SELECT channel, purpose, granted, legal_basis, proof FROM consents WHERE id IN "
                    "(SELECT MAX(id) FROM consents WHERE customer_id = ?1 GROUP BY channel, "
                    "purpose) AND ?2 = ?2 ORDER BY channel, purpose",
@@ -442,7 +393,7 @@ static int replace_rows(struct ctx *c, const struct ref *f, int64_t s, int64_t d
     where_any(f, where, sizeof(where));
     snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" WHERE %s", f->table, where);
     json_t *rows = NULL;
-    int rc = rows_of(c, sql, s, d, &rows);
+    int rc = rows_json(c, sql, s, d, &rows);
     if (rc || !json_array_size(rows)) {
         json_decref(rows);
         return rc;
@@ -514,7 +465,7 @@ static int move_rows(struct ctx *c, const struct ref *f, int64_t s, int64_t d, j
         snprintf(sql, sizeof(sql), "SELECT id FROM \"%s\" WHERE \"%s\" = ?1 AND ?2 = ?2 ORDER BY id",
                  f->table, f->cols[k]);
         json_t *rows = NULL;
-        rc = rows_of(c, sql, d, d, &rows);
+        rc = rows_json(c, sql, d, d, &rows);
         if (rc || !json_array_size(rows)) {
             json_decref(rows);
             continue;
@@ -565,7 +516,7 @@ static int refuse_if_used(struct ctx *c, const struct ref *f, int64_t d)
 static int load_customer(struct ctx *c, int64_t id, const char *field, json_t **row)
 {
     json_t *rows = NULL;
-    int rc = rows_of(c, "SELECT * FROM customers WHERE id = ?1 AND ?2 = ?2", id, id, &rows);
+    int rc = rows_json(c, "SELECT * FROM customers WHERE id = ?1 AND ?2 = ?2", id, id, &rows);
     if (rc)
         return rc;
     if (!json_array_size(rows)) {
@@ -625,7 +576,7 @@ static int pair_row(struct ctx *c, int64_t s, int64_t d, json_t **out)
 {
     int64_t a = s < d ? s : d, b = s < d ? d : s;
     json_t *rows = NULL;
-    int rc = rows_of(c, "SELECT * FROM duplicate_pairs WHERE a = ?1 AND b = ?2", a, b, &rows);
+    int rc = rows_json(c, "SELECT * FROM duplicate_pairs WHERE a = ?1 AND b = ?2", a, b, &rows);
     if (rc)
         return rc;
     *out = json_array_size(rows) ? json_incref(json_array_get(rows, 0)) : json_null();
@@ -792,7 +743,7 @@ static int undo_moved(struct ctx *c, const json_t *entry, int64_t d)
 {
     const char *table = json_string_value(json_object_get(entry, "table"));
     const char *col = json_string_value(json_object_get(entry, "column"));
-    if (!ident_ok(table) || !ident_ok(col))
+    if (!rows_ident_ok(table) || !rows_ident_ok(col))
         return fail(c, ERR_INTERNAL, "", "bad merge record");
     char sql[256];
     snprintf(sql, sizeof(sql), "UPDATE \"%s\" SET \"%s\" = ? WHERE id = ?", table, col);
@@ -815,7 +766,7 @@ int merge_undo(struct ctx *c, int64_t id, json_t **out)
         return rc;
     json_t *rows = NULL, *rec = NULL;
     struct refs *refs = calloc(1, sizeof(*refs));
-    rc = refs ? rows_of(c, "SELECT * FROM merges WHERE id = ?1 AND ?2 = ?2", id, id, &rows)
+    rc = refs ? rows_json(c, "SELECT * FROM merges WHERE id = ?1 AND ?2 = ?2", id, id, &rows)
               : fail(c, ERR_INTERNAL, "", "out of memory");
     json_t *m = rc ? NULL : json_array_get(rows, 0);
     if (!rc && !m)
@@ -919,7 +870,7 @@ int merge_list(struct ctx *c, int64_t customer_id, int limit, json_t **out)
              "WHERE (?1 = 0 OR survivor_id = ?1 OR duplicate_id = ?1) AND ?2 = ?2 ORDER BY id "
              "DESC LIMIT %d",
              limit > 0 && limit <= 500 ? limit : 100);
-    int rc = rows_of(c, sql, customer_id, customer_id, &rows);
+    int rc = rows_json(c, sql, customer_id, customer_id, &rows);
     if (rc)
         return rc;
     size_t i;

@@ -65,6 +65,9 @@ const struct command commands[] = {
      "--tag T --country CC] [--out FILE]"},
     {"quality", cmd_quality, "data quality report",
      "relatio quality [--stale-months 24]"},
+    {"privacy", cmd_privacy, "a person's data (export), erasure, retention policy",
+     "relatio privacy export ID\n       relatio privacy erase ID [--reason TEXT]\n"
+     "       relatio privacy retention [--months 36] [--dry-run]"},
     {"checksum", cmd_checksum, "checksum of every row of the database (or per table)",
      "relatio checksum [--tables]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},

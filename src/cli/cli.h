@@ -79,5 +79,6 @@ int cmd_unmerge(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_quality(int argc, char **argv);
 int cmd_checksum(int argc, char **argv);
+int cmd_privacy(int argc, char **argv);
 
 #endif

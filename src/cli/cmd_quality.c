@@ -7,6 +7,7 @@
 #include "app/duplicates.h"
 #include "app/export.h"
 #include "app/merge.h"
+#include "app/privacy.h"
 #include "app/quality.h"
 #include "cli/cli.h"
 #include "store/store.h"
@@ -242,5 +243,41 @@ int cmd_checksum(int argc, char **argv)
     }
     if (rc)
         json_decref(out), out = NULL;
+    return finish(&a, &c, rc, out);
+}
+
+int cmd_privacy(int argc, char **argv)
+{
+    const char *db = cli_default_db(), *reason = NULL, *months = NULL;
+    int dry = 0;
+    const char *pos[2];
+    int np = 0;
+    const struct optdef defs[] = {{"db", &db},
+                                  {"reason", &reason},
+                                  {"months", &months},
+                                  {"dry-run", NULL, &dry},
+                                  {NULL}};
+    int rc = cli_parse("privacy", argc, argv, defs, pos, 2, &np);
+    if (rc)
+        return rc;
+    int retention = np == 1 && !strcmp(pos[0], "retention");
+    if (!retention && (np != 2 || (strcmp(pos[0], "export") && strcmp(pos[0], "erase")))) {
+        cli_usage("privacy", 1);
+        return EXIT_USAGE;
+    }
+    int64_t id = 0;
+    if (!retention && (rc = positive_id(pos[1], &id)))
+        return rc;
+    struct app a;
+    struct ctx c;
+    if ((rc = open_ctx(&a, &c, db, "privacy")))
+        return rc;
+    json_t *out = NULL;
+    if (retention)
+        rc = privacy_retention(&c, months ? atoi(months) : 36, dry, &out);
+    else if (!strcmp(pos[0], "export"))
+        rc = privacy_export(&c, id, &out);
+    else
+        rc = privacy_erase(&c, id, reason, &out);
     return finish(&a, &c, rc, out);
 }

@@ -95,5 +95,6 @@ int h_openapi(struct req *r, struct resp *w);
 
 /* duplicates, merges, exports, quality (h_quality.c) */
 extern const struct route quality_routes[];
+extern const struct route privacy_routes[];
 
 #endif

@@ -135,6 +135,7 @@ static json_t *problem_schema(void)
 static const struct route *const tables[] = {
     core_routes,
     quality_routes,
+    privacy_routes,
     analytics_routes,
     loyalty_routes,
     surveys_routes,
