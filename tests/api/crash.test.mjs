@@ -73,3 +73,31 @@ test('acknowledged writes survive SIGKILL', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an import killed midway leaves nothing half-written', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'relatio-crash-'));
+  const db = path.join(dir, 'i.db');
+  const csv = path.join(dir, 'big.csv');
+  let text = 'first_name,last_name,email,postal_code,country\n';
+  for (let i = 0; i < 60000; i++) text += `Prénom${i},Nom${i},kill.${i}@example.fr,69002,FR\n`;
+  writeFileSync(csv, text);
+  try {
+    cli(['user', 'list', '--db', db]); // creates and migrates the database
+    for (const wait of [300, 900]) {
+      const p = spawn(BIN, ['import', 'customers', csv, '--db', db, '--no-duplicates'], { env: ENV, stdio: 'ignore' });
+      const exited = new Promise((r) => p.on('exit', (code, sig) => r({ code, sig })));
+      await new Promise((r) => setTimeout(r, wait));
+      p.kill('SIGKILL');
+      const { sig } = await exited;
+      const n = Number(execFileSync('sqlite3', [db, "SELECT COUNT(*) FROM customers WHERE email LIKE 'kill.%'"]).toString());
+      assert.ok(sig === 'SIGKILL' ? n === 0 : n === 60000, `after a kill at ${wait} ms: ${n} customers (all or none)`);
+      assert.equal(execFileSync('sqlite3', [db, 'PRAGMA integrity_check']).toString().trim(), 'ok');
+    }
+    const done = cli(['import', 'customers', csv, '--db', db, '--no-duplicates', '--json']);
+    assert.equal(done.status, 0, done.stderr);
+    assert.equal(JSON.parse(done.stdout).created, 60000, 'the import runs whole afterwards');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
