@@ -1045,14 +1045,20 @@ int loyalty_tier_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
     rc = min_int(c, m, "threshold", 0);
     if (!rc)
         rc = min_int(c, m, "earn_bonus_pct", 0);
+    if (!rc)
+        rc = store_begin(c->st, &c->err);
+    if (rc) {
+        json_decref(m);
+        return rc;
+    }
     int64_t now = time_now(), nid = id;
-    if (!rc && id)
+    if (id)
         rc = store_run(c->st, NULL, &c->err,
                        "UPDATE loyalty_tiers SET name = ?, threshold = ?, earn_bonus_pct = ?, "
                        "benefits = ?, updated_at = ? WHERE id = ?",
                        "siisii", jstr(m, "name"), jint_or(m, "threshold", 0),
                        jint_or(m, "earn_bonus_pct", 0), jstr(m, "benefits"), now, id);
-    else if (!rc)
+    else
         rc = store_int(c->st, &nid, &c->err,
                        "INSERT INTO loyalty_tiers(name, threshold, earn_bonus_pct, benefits, "
                        "updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
@@ -1061,9 +1067,31 @@ int loyalty_tier_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
     json_decref(m);
     if (rc == ERR_EXISTS)
         rc = fail(c, ERR_EXISTS, "threshold", "another tier has this name or threshold");
-    return rc ? rc
-              : one_row(c, "SELECT " TIER_COLS " FROM loyalty_tiers WHERE id = ?", nid, tier_names,
-                        "isiis", "tier", out);
+    /* members whose tier the new thresholds change move now, each with its
+     * loyalty.tier_changed event, in the same transaction */
+    int64_t *ids = NULL;
+    size_t n = 0;
+    struct stmt *s = NULL;
+    if (!rc)
+        rc =
+            store_query(c->st, &s, &c->err,
+                        "SELECT customer_id FROM loyalty_members m WHERE tier_id IS NOT (SELECT id "
+                        "FROM loyalty_tiers WHERE threshold <= m.tier_points ORDER BY threshold "
+                        "DESC LIMIT 1)",
+                        "");
+    if (!rc)
+        rc = collect_ids(c, s, &ids, &n);
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = tier_refresh(c, ids[i]);
+    free(ids);
+    if (!rc)
+        rc = one_row(c, "SELECT " TIER_COLS " FROM loyalty_tiers WHERE id = ?", nid, tier_names,
+                     "isiis", "tier", out);
+    if (rc && *out) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return finish(c, rc);
 }
 
 int loyalty_reward_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)

@@ -85,7 +85,9 @@ int loyalty_expire(struct ctx *c, int *n);
  * year. *n (may be NULL) gets the number credited. */
 int loyalty_birthdays(struct ctx *c, int *n);
 
-/* Programme settings: earning rules, tiers, rewards (create, update, list). */
+/* Programme settings: earning rules, tiers, rewards (create, update, list).
+ * Saving a tier moves the members whose tier the thresholds change (each
+ * with loyalty.tier_changed) in the same transaction. */
 int loyalty_programme(struct ctx *c, json_t **out);
 int loyalty_rule_save(struct ctx *c, int64_t id, const json_t *in, json_t **out);
 int loyalty_tier_save(struct ctx *c, int64_t id, const json_t *in, json_t **out);

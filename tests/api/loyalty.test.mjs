@@ -148,6 +148,15 @@ test('tiers: qualifying points move members up and down; tier bonus on purchases
   assert.equal((await srv.req('POST', '/api/v1/loyalty/tiers', { name: 'Copy', threshold: 20000 })).status, 409);
   assert.equal((await srv.req('POST', '/api/v1/loyalty/tiers', { name: 'Neg', threshold: -1 })).status, 422);
   assert.equal((await srv.req('PATCH', `/api/v1/loyalty/tiers/${t.json.id}`, { benefits: 'Concierge, lounge' })).json.threshold, 20000);
+  // thresholds that change move the members at once: the member of the test
+  // before (263 qualifying points) into Platinum at 200, and back
+  const low = await srv.req('PATCH', `/api/v1/loyalty/tiers/${t.json.id}`, { threshold: 200 });
+  assert.equal(low.status, 200, JSON.stringify(low.json));
+  const moved = (await srv.req('GET', '/api/v1/events?type=loyalty.tier_changed&limit=500')).json.items.filter((e) => e.data.to_name === 'Platinum');
+  assert.ok(moved.length >= 1);
+  for (const e of moved) assert.equal((await member(e.customer_id)).tier, 'Platinum');
+  await srv.req('PATCH', `/api/v1/loyalty/tiers/${t.json.id}`, { threshold: 20000 });
+  for (const e of moved) assert.equal((await member(e.customer_id)).tier, 'Bronze');
   const prog = (await srv.req('GET', '/api/v1/loyalty/programme')).json;
   assert.deepEqual(prog.tiers.map((x) => x.name), ['Bronze', 'Silver', 'Gold', 'Platinum']);
 });
