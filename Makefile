@@ -27,7 +27,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 WEB_SRC  := $(shell find web/src web/index.html web/portal.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: all run test check bench fuzz fmt clean deps web unit asan
+.PHONY: all run test check bench fuzz fmt clean deps web unit asan soak
 all: deps $(B)/relatio $(UNIT_BIN) web
 
 deps:
@@ -87,6 +87,9 @@ bench: all
 
 fuzz: deps
 	@scripts/fuzz.sh
+
+soak: all
+	@scripts/soak.sh
 
 fmt:
 	clang-format -i $$(find src tests tools bench -name '*.[ch]')
