@@ -55,8 +55,8 @@ int main(int argc, char **argv)
         int32_t d = start + (int32_t)(next() % 1000);
         for (uint32_t j = 0; j < k && rows < cap && d <= as_of; j++) {
             int refund = next() % 50 == 0;
-            r[rows++] = (struct kpi_row){d, refund ? -1500 : 1000 + (int64_t)(next() % 20000),
-                                         !refund};
+            r[rows++] =
+                (struct kpi_row){d, refund ? -1500 : 1000 + (int64_t)(next() % 20000), !refund};
             d += 1 + (int32_t)(next() % 90);
         }
     }
@@ -70,8 +70,8 @@ int main(int argc, char **argv)
         kpi_add_customer(&s, &r[first[c]], first[c + 1] - first[c]);
     double t1 = now(), c1 = cpu();
     printf("%-44s %.3f s wall, %.3f s CPU (last month: %llu active, %llu base)\n",
-           "KPI series, 24 months", t1 - t0, c1 - c0,
-           (unsigned long long)s.m[23].active, (unsigned long long)s.m[23].at_end);
+           "KPI series, 24 months", t1 - t0, c1 - c0, (unsigned long long)s.m[23].active,
+           (unsigned long long)s.m[23].at_end);
     kpi_series_release(&s);
 
     struct cohort_table t;
@@ -130,8 +130,8 @@ int main(int argc, char **argv)
     double t2 = now();
     double auc = logreg_auc(score, y, m);
     double t3 = now();
-    printf("%-44s %.3f s (%d Newton steps, rc %d)\n", "churn logistic regression, 6 features", t1 - t0,
-           model.iterations, rc);
+    printf("%-44s %.3f s (%d Newton steps, rc %d)\n", "churn logistic regression, 6 features",
+           t1 - t0, model.iterations, rc);
     printf("%-44s %.3f s + AUC %.3f s (in-sample AUC %.3f)\n", "churn scoring", t2 - t1, t3 - t2,
            auc);
     free(x);

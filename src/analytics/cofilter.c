@@ -99,8 +99,7 @@ static void cooccur(const struct cof_model *m, uint32_t item, uint32_t *co, uint
     }
 }
 
-static void top(struct cof_score *cand, size_t ncand, size_t k, struct cof_score *out,
-                size_t *nout)
+static void top(struct cof_score *cand, size_t ncand, size_t k, struct cof_score *out, size_t *nout)
 {
     qsort(cand, ncand, sizeof(*cand), cmp_score);
     *nout = ncand < k ? ncand : k;

@@ -23,8 +23,7 @@ static int cmp_area(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-int geo_group(struct geo_area **out, size_t *nout, struct geo_row *rows, size_t n,
-              struct err *e)
+int geo_group(struct geo_area **out, size_t *nout, struct geo_row *rows, size_t n, struct err *e)
 {
     *out = NULL;
     *nout = 0;
@@ -51,8 +50,7 @@ int geo_group(struct geo_area **out, size_t *nout, struct geo_row *rows, size_t 
     return 0;
 }
 
-const char *geo_postal_area(const char *country, const char *postal_code, char *buf,
-                            size_t len)
+const char *geo_postal_area(const char *country, const char *postal_code, char *buf, size_t len)
 {
     if (!postal_code || !*postal_code)
         return NULL;

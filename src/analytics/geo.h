@@ -30,13 +30,11 @@ struct geo_area {
  * *nout areas sorted by revenue descending, then key ascending, the unknown
  * area last. rows is reordered. Errors: ERR_INTERNAL (memory).
  */
-int geo_group(struct geo_area **out, size_t *nout, struct geo_row *rows, size_t n,
-              struct err *e);
+int geo_group(struct geo_area **out, size_t *nout, struct geo_row *rows, size_t n, struct err *e);
 
 /* The postal area of a postal code: country + '-' + the first two
  * characters (the French département; Corsica's 2A/2B from 200xx/201xx
  * stay "20"), into buf; NULL when the code is empty. */
-const char *geo_postal_area(const char *country, const char *postal_code, char *buf,
-                            size_t len);
+const char *geo_postal_area(const char *country, const char *postal_code, char *buf, size_t len);
 
 #endif

@@ -26,8 +26,7 @@ int32_t kpi_month_start(int month)
     return days_from_civil(y, m + 1, 1);
 }
 
-int kpi_series_init(struct kpi_series *s, int32_t as_of, int nmonths, int lost_after,
-                    struct err *e)
+int kpi_series_init(struct kpi_series *s, int32_t as_of, int nmonths, int lost_after, struct err *e)
 {
     s->m = NULL;
     s->nmonths = 0;

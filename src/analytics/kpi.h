@@ -29,15 +29,15 @@ struct kpi_row {
  */
 struct kpi_month {
     int32_t first_day, last_day;
-    int64_t revenue;       /* net: every row dated in the month */
-    int64_t sales;         /* transaction amounts only */
-    uint64_t transactions; /* in the month */
-    uint64_t active;       /* customers with a transaction in the month */
-    uint64_t new_customers; /* first transaction ever in the month */
-    uint64_t returning;    /* bought again in the month after being lost */
-    uint64_t lost;         /* lost on a day of the month */
-    uint64_t at_start;     /* in the base on the day before first_day */
-    uint64_t at_end;       /* in the base on last_day */
+    int64_t revenue;          /* net: every row dated in the month */
+    int64_t sales;            /* transaction amounts only */
+    uint64_t transactions;    /* in the month */
+    uint64_t active;          /* customers with a transaction in the month */
+    uint64_t new_customers;   /* first transaction ever in the month */
+    uint64_t returning;       /* bought again in the month after being lost */
+    uint64_t lost;            /* lost on a day of the month */
+    uint64_t at_start;        /* in the base on the day before first_day */
+    uint64_t at_end;          /* in the base on last_day */
     uint64_t repeat_active;   /* active, with 2+ transactions to the month's end */
     uint64_t retained_active; /* active in this month and in the previous one */
     uint64_t prev_active;     /* active in the previous month */

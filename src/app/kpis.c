@@ -301,9 +301,8 @@ static int load_extras(struct ctx *c, const struct snapshot *s, const uint8_t *k
                        const struct kpi_series *ks, struct extras *x)
 {
     size_t n = (size_t)ks->nmonths;
-    int64_t **arrays[] = {&x->cancellations, &x->responses, &x->csat_n,    &x->csat_ok, &x->nps_n,
-                          &x->nps_pro,       &x->nps_det,   &x->cost,      &x->acq_cost,
-                          &x->margin};
+    int64_t **arrays[] = {&x->cancellations, &x->responses, &x->csat_n, &x->csat_ok,  &x->nps_n,
+                          &x->nps_pro,       &x->nps_det,   &x->cost,   &x->acq_cost, &x->margin};
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++)
         if (!(*arrays[i] = calloc(n, sizeof(int64_t))))
             return oom(c);
@@ -330,8 +329,8 @@ static int load_extras(struct ctx *c, const struct snapshot *s, const uint8_t *k
     if (rc)
         return rc;
     struct stmt *st;
-    rc = store_query(c->st, &st, &c->err, "SELECT month, category, amount_minor FROM crm_costs",
-                     "");
+    rc =
+        store_query(c->st, &st, &c->err, "SELECT month, category, amount_minor FROM crm_costs", "");
     while (rc >= 0 && (rc = stmt_step(st, &c->err)) == 1) {
         int k = month_slot(ks, stmt_text(st, 0));
         x->have_costs = 1;
@@ -367,8 +366,8 @@ static int summary_extras(struct ctx *c, const struct snapshot *s, const uint8_t
             continue;
         uint32_t i = snapshot_find(s, id);
         int64_t net = 0;
-        for (uint32_t j = 0, cnt = i == SNAP_NONE ? 0 : snapshot_count_until(s, i, as_of);
-             j < cnt; j++) {
+        for (uint32_t j = 0, cnt = i == SNAP_NONE ? 0 : snapshot_count_until(s, i, as_of); j < cnt;
+             j++) {
             size_t o = s->c_start[i] + j;
             if (s->o_day[o] > from)
                 net += s->o_amount[o];
@@ -386,8 +385,8 @@ static int summary_extras(struct ctx *c, const struct snapshot *s, const uint8_t
     if (nw)
         json_object_set_new(summary, "share_of_wallet",
                             json_pack("{s:I,s:o,s:o,s:s}", "customers", (json_int_t)nw, "mean",
-                                      jnum(sum_ratio / (double)nw), "aggregate",
-                                      jnum(ours / total), "basis",
+                                      jnum(sum_ratio / (double)nw), "aggregate", jnum(ours / total),
+                                      "basis",
                                       "net revenue of the last 12 months / declared category "
                                       "spend (customers.category_spend_minor, per year)"));
     else
@@ -442,13 +441,13 @@ static int summary_extras(struct ctx *c, const struct snapshot *s, const uint8_t
         return rc;
     json_t *loyalty = json_object_get(summary, "loyalty");
     json_object_set_new(loyalty, "attitudinal",
-                        json_pack("{s:o,s:I}", "satisfaction", nsat ? jnum(sat / (double)nsat)
-                                                                    : json_null(),
-                                  "respondents", (json_int_t)nsat));
+                        json_pack("{s:o,s:I}", "satisfaction",
+                                  nsat ? jnum(sat / (double)nsat) : json_null(), "respondents",
+                                  (json_int_t)nsat));
     json_object_set_new(loyalty, "repurchase_intention",
-                        json_pack("{s:o,s:I}", "mean", nrep ? jnum(rep / (double)nrep)
-                                                            : json_null(),
-                                  "respondents", (json_int_t)nrep));
+                        json_pack("{s:o,s:I}", "mean",
+                                  nrep ? jnum(rep / (double)nrep) : json_null(), "respondents",
+                                  (json_int_t)nrep));
     if (!nsat)
         json_object_set_new(unavailable, "attitudinal_loyalty",
                             json_string("no satisfaction answer yet (surveys)"));
@@ -462,13 +461,13 @@ static int summary_extras(struct ctx *c, const struct snapshot *s, const uint8_t
 
 static json_t *month_json(const struct kpi_month *m, const struct extras *x, int k)
 {
-    json_t *o = json_pack(
-        "{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "month", month_name(m->first_day),
-        "revenue_minor", (json_int_t)m->revenue, "sales_minor", (json_int_t)m->sales,
-        "transactions", (json_int_t)m->transactions, "active", (json_int_t)m->active, "new",
-        (json_int_t)m->new_customers, "lost", (json_int_t)m->lost, "returning",
-        (json_int_t)m->returning, "at_start", (json_int_t)m->at_start, "at_end",
-        (json_int_t)m->at_end);
+    json_t *o =
+        json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "month", month_name(m->first_day),
+                  "revenue_minor", (json_int_t)m->revenue, "sales_minor", (json_int_t)m->sales,
+                  "transactions", (json_int_t)m->transactions, "active", (json_int_t)m->active,
+                  "new", (json_int_t)m->new_customers, "lost", (json_int_t)m->lost, "returning",
+                  (json_int_t)m->returning, "at_start", (json_int_t)m->at_start, "at_end",
+                  (json_int_t)m->at_end);
     json_object_set_new(o, "churn_rate", ratio((double)m->lost, (double)m->at_start));
     json_object_set_new(o, "retention_rate",
                         ratio((double)m->at_start - (double)m->lost, (double)m->at_start));
@@ -476,8 +475,7 @@ static json_t *month_json(const struct kpi_month *m, const struct extras *x, int
                         ratio((double)m->retained_active, (double)m->prev_active));
     json_object_set_new(o, "repeat_purchase_rate",
                         ratio((double)m->repeat_active, (double)m->active));
-    json_object_set_new(o, "purchase_frequency",
-                        ratio((double)m->transactions, (double)m->active));
+    json_object_set_new(o, "purchase_frequency", ratio((double)m->transactions, (double)m->active));
     json_object_set_new(o, "average_basket_minor",
                         ratio((double)m->sales, (double)m->transactions));
     json_object_set_new(o, "arpu_minor", ratio((double)m->revenue, (double)m->at_end));
@@ -486,17 +484,15 @@ static json_t *month_json(const struct kpi_month *m, const struct extras *x, int
                         ratio((double)x->cancellations[k], (double)m->new_customers));
     json_object_set_new(o, "responses", json_integer(x->responses[k]));
     json_object_set_new(o, "csat", ratio((double)x->csat_ok[k], (double)x->csat_n[k]));
-    json_object_set_new(o, "nps",
-                        ratio(100.0 * (double)(x->nps_pro[k] - x->nps_det[k]),
-                              (double)x->nps_n[k]));
+    json_object_set_new(
+        o, "nps", ratio(100.0 * (double)(x->nps_pro[k] - x->nps_det[k]), (double)x->nps_n[k]));
     json_object_set_new(o, "crm_cost_minor", json_integer(x->cost[k]));
     json_object_set_new(o, "acquisition_cost_minor", json_integer(x->acq_cost[k]));
     json_object_set_new(o, "cac_minor",
                         x->acq_cost[k] ? ratio((double)x->acq_cost[k], (double)m->new_customers)
                                        : json_null());
     json_object_set_new(o, "attributed_margin_minor", json_integer(x->margin[k]));
-    json_object_set_new(o, "roi",
-                        ratio((double)(x->margin[k] - x->cost[k]), (double)x->cost[k]));
+    json_object_set_new(o, "roi", ratio((double)(x->margin[k] - x->cost[k]), (double)x->cost[k]));
     return o;
 }
 
@@ -546,19 +542,18 @@ int kpis_series(struct ctx *c, const struct kpi_query *q, json_t **out)
         margin += x.margin[k];
     }
     const struct kpi_month *last = &ks.m[ks.nmonths - 1];
-    json_t *summary = json_pack(
-        "{s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:{s:{s:o,s:o}}}", "revenue_minor", (json_int_t)revenue,
-        "transactions", (json_int_t)txns, "new", (json_int_t)news, "average_basket_minor",
-        ratio((double)sales, (double)txns), "customers_now", (json_int_t)last->at_end,
-        "cancellations", (json_int_t)cancels, "crm_cost_minor", (json_int_t)cost, "loyalty",
-        "behavioural", "repeat_purchase_rate",
-        ratio((double)last->repeat_active, (double)last->active), "purchase_frequency",
-        ratio((double)last->transactions, (double)last->active));
+    json_t *summary =
+        json_pack("{s:I,s:I,s:I,s:o,s:I,s:I,s:I,s:{s:{s:o,s:o}}}", "revenue_minor",
+                  (json_int_t)revenue, "transactions", (json_int_t)txns, "new", (json_int_t)news,
+                  "average_basket_minor", ratio((double)sales, (double)txns), "customers_now",
+                  (json_int_t)last->at_end, "cancellations", (json_int_t)cancels, "crm_cost_minor",
+                  (json_int_t)cost, "loyalty", "behavioural", "repeat_purchase_rate",
+                  ratio((double)last->repeat_active, (double)last->active), "purchase_frequency",
+                  ratio((double)last->transactions, (double)last->active));
     json_object_set_new(summary, "attrition_rate", ratio((double)cancels, (double)news));
     json_object_set_new(summary, "roi",
                         cost ? ratio((double)(margin - cost), (double)cost) : json_null());
-    json_object_set_new(summary, "cac_minor",
-                        acq ? ratio((double)acq, (double)news) : json_null());
+    json_object_set_new(summary, "cac_minor", acq ? ratio((double)acq, (double)news) : json_null());
     if (!x.have_surveys) {
         json_object_set_new(unavailable, "nps", json_string("no survey_responses table"));
         json_object_set_new(unavailable, "csat", json_string("no survey_responses table"));
@@ -625,11 +620,10 @@ int kpis_cohorts(struct ctx *c, const struct kpi_query *q, json_t **out)
             json_array_append_new(ret, ratio((double)t.active[cell], (double)t.size[k]));
             json_array_append_new(rev, json_integer(t.revenue[cell]));
         }
-        json_array_append_new(cohorts,
-                              json_pack("{s:o,s:I,s:o,s:o,s:o}", "month",
-                                        month_name(kpi_month_start(t.first_month + k)), "size",
-                                        (json_int_t)t.size[k], "active", active, "retention",
-                                        ret, "revenue_minor", rev));
+        json_array_append_new(cohorts, json_pack("{s:o,s:I,s:o,s:o,s:o}", "month",
+                                                 month_name(kpi_month_start(t.first_month + k)),
+                                                 "size", (json_int_t)t.size[k], "active", active,
+                                                 "retention", ret, "revenue_minor", rev));
     }
     char d[16];
     doc = json_pack("{s:s,s:i,s:o,s:s,s:o}", "as_of", date_format(as_of, d, sizeof(d)), "months",
@@ -655,9 +649,10 @@ out:
 int kpis_geo(struct ctx *c, const struct kpi_query *q, json_t **out)
 {
     const char *level = q->level ? q->level : "country";
-    int col = !strcmp(level, "country") ? 1 : !strcmp(level, "region") ? 2
-              : !strcmp(level, "postal")                                ? 3
-                                                                        : 0;
+    int col = !strcmp(level, "country")  ? 1
+              : !strcmp(level, "region") ? 2
+              : !strcmp(level, "postal") ? 3
+                                         : 0;
     if (!col)
         return fail(c, ERR_BADREQ, "level", "country, region or postal");
     struct snapshot *s = NULL;
@@ -693,25 +688,25 @@ int kpis_geo(struct ctx *c, const struct kpi_query *q, json_t **out)
             cap = ncap;
         }
         char area[64];
-        const char *key = col == 3 ? geo_postal_area(stmt_text(st, 1), stmt_text(st, 3), area,
-                                                     sizeof(area))
-                                   : stmt_text(st, col);
+        const char *key =
+            col == 3 ? geo_postal_area(stmt_text(st, 1), stmt_text(st, 3), area, sizeof(area))
+                     : stmt_text(st, col);
         struct geo_row r = {NULL, 0, 0};
         if (key && *key && !(r.key = strdup(key))) {
             rc = oom(c);
             break;
         }
         int32_t last = INT32_MIN;
-        for (uint32_t j = 0, cnt = i == SNAP_NONE ? 0 : snapshot_count_until(s, i, as_of);
-             j < cnt; j++) {
+        for (uint32_t j = 0, cnt = i == SNAP_NONE ? 0 : snapshot_count_until(s, i, as_of); j < cnt;
+             j++) {
             size_t o = s->c_start[i] + j;
             r.revenue += s->o_amount[o];
             if (s->o_flags[o] & SNAP_TXN)
                 last = s->o_day[o];
         }
         if (last != INT32_MIN)
-            r.flags |= GEO_BUYER | (as_of - last < c->app->cfg.inactive_after_days ? GEO_ACTIVE
-                                                                                    : 0);
+            r.flags |=
+                GEO_BUYER | (as_of - last < c->app->cfg.inactive_after_days ? GEO_ACTIVE : 0);
         rows[n++] = r;
     }
     if (st && rc >= 0)
@@ -729,9 +724,9 @@ int kpis_geo(struct ctx *c, const struct kpi_query *q, json_t **out)
         json_array_append_new(
             list, json_pack("{s:o,s:I,s:I,s:I,s:I,s:o}", "key",
                             areas[k].key ? json_string(areas[k].key) : json_null(), "customers",
-                            (json_int_t)areas[k].customers, "buyers",
-                            (json_int_t)areas[k].buyers, "active", (json_int_t)areas[k].active,
-                            "revenue_minor", (json_int_t)areas[k].revenue, "revenue_share",
+                            (json_int_t)areas[k].customers, "buyers", (json_int_t)areas[k].buyers,
+                            "active", (json_int_t)areas[k].active, "revenue_minor",
+                            (json_int_t)areas[k].revenue, "revenue_share",
                             ratio((double)areas[k].revenue, (double)total)));
     char d[16];
     doc = json_pack("{s:s,s:s,s:o,s:I,s:o}", "as_of", date_format(as_of, d, sizeof(d)), "level",
@@ -770,9 +765,9 @@ static json_t *cost_row(struct stmt *st)
 {
     json_t *o = json_object();
     for (int i = 0; cost_cols[i]; i++) {
-        json_t *v = stmt_isnull(st, i)                       ? json_null()
-                    : (i == 0 || i == 3)                     ? json_integer(stmt_int(st, i))
-                                                             : json_string(stmt_text(st, i));
+        json_t *v = stmt_isnull(st, i)   ? json_null()
+                    : (i == 0 || i == 3) ? json_integer(stmt_int(st, i))
+                                         : json_string(stmt_text(st, i));
         json_object_set_new(o, cost_cols[i], v);
     }
     return o;

@@ -43,8 +43,8 @@ static int oom(struct ctx *c)
 
 /* ------------------------------------------------------------- features */
 
-static const char *const feat_names[NFEAT] = {
-    "recency_days", "log_frequency", "log_monetary", "tenure_days", "mean_gap_days", "trend"};
+static const char *const feat_names[NFEAT] = {"recency_days", "log_frequency", "log_monetary",
+                                              "tenure_days",  "mean_gap_days", "trend"};
 
 /*
  * Customer i's features as of day (transactions on or before it), horizon h
@@ -155,18 +155,15 @@ int mining_clusters(struct ctx *c, const struct kpi_query *q, json_t **out)
         json_t *prof = json_object();
         for (int f = 0; f < D; f++)
             json_object_set_new(prof, names[f], jnum(res.centroids[(size_t)j * D + (size_t)f]));
-        json_array_append_new(clusters,
-                              json_pack("{s:i,s:I,s:o,s:o}", "cluster", j, "size",
-                                        (json_int_t)res.sizes[j], "share",
-                                        jnum((double)res.sizes[j] / (double)n), "profile", prof));
+        json_array_append_new(
+            clusters, json_pack("{s:i,s:I,s:o,s:o}", "cluster", j, "size", (json_int_t)res.sizes[j],
+                                "share", jnum((double)res.sizes[j] / (double)n), "profile", prof));
     }
     char d[16];
-    doc = json_pack("{s:s,s:i,s:I,s:o,s:s,s:o,s:i,s:o}", "as_of",
-                    date_format(as_of, d, sizeof(d)), "k", k, "customers", (json_int_t)n,
-                    "features", feats, "method",
-                    "k-means on z-scored features, k-means++ seeding, best of 5 starts",
-                    "inertia", jnum(res.inertia), "iterations", res.iterations, "clusters",
-                    clusters);
+    doc = json_pack("{s:s,s:i,s:I,s:o,s:s,s:o,s:i,s:o}", "as_of", date_format(as_of, d, sizeof(d)),
+                    "k", k, "customers", (json_int_t)n, "features", feats, "method",
+                    "k-means on z-scored features, k-means++ seeding, best of 5 starts", "inertia",
+                    jnum(res.inertia), "iterations", res.iterations, "clusters", clusters);
 out:
     snapshot_unlock(s);
     kmeans_result_release(&res);
@@ -290,8 +287,7 @@ static int train(struct ctx *c, const struct snapshot *s, int32_t as_of, int h, 
     struct err why = {0};
     if (logreg_fit(m, x, y, n, NFEAT, 1e-4, &why)) {
         rc = fail(c, ERR_INVALID, "as_of",
-                  "the history before %d days ago cannot train a churn model: %s", 2 * h,
-                  why.msg);
+                  "the history before %d days ago cannot train a churn model: %s", 2 * h, why.msg);
         goto out;
     }
     free(x);
@@ -316,16 +312,15 @@ static int train(struct ctx *c, const struct snapshot *s, int32_t as_of, int h, 
     double bauc = compare ? bgnbd_auc(s, as_of - h, idx, y, n, &bp, &bw) : NAN;
     const char *better = !compare          ? "not compared"
                          : !isfinite(bauc) ? "logistic (BG/NBD could not be fitted)"
-                         : !isfinite(auc) ? "undecided (one class only in the test period)"
-                         : auc > bauc     ? "logistic"
-                         : auc < bauc     ? "bgnbd"
-                                          : "tie";
+                         : !isfinite(auc)  ? "undecided (one class only in the test period)"
+                         : auc > bauc      ? "logistic"
+                         : auc < bauc      ? "bgnbd"
+                                           : "tie";
     *eval = json_pack(
         "{s:{s:I,s:I},s:{s:I,s:I},s:o,s:o,s:s,s:{s:o,s:o,s:o,s:o},s:s}", "train", "customers",
-        (json_int_t)ntrain, "churned", (json_int_t)pos_train, "test", "customers",
-        (json_int_t)n, "churned", (json_int_t)pos, "auc", jnum(auc), "bgnbd_auc", jnum(bauc),
-        "better", better, "bgnbd", "r", jnum(bp.r), "alpha", jnum(bp.alpha), "a", jnum(bp.a), "b",
-        jnum(bp.b), "why",
+        (json_int_t)ntrain, "churned", (json_int_t)pos_train, "test", "customers", (json_int_t)n,
+        "churned", (json_int_t)pos, "auc", jnum(auc), "bgnbd_auc", jnum(bauc), "better", better,
+        "bgnbd", "r", jnum(bp.r), "alpha", jnum(bp.alpha), "a", jnum(bp.a), "b", jnum(bp.b), "why",
         "BG/NBD sees only frequency, recency and age and assumes a constant purchase rate while "
         "alive; the regression is trained on the label itself and also uses spend, gaps and the "
         "trend, so it usually ranks better on a fixed horizon, while P(alive) needs no labels "
@@ -350,8 +345,8 @@ static json_t *model_json(const struct logreg_model *m)
     return json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:b,s:o}", "kind",
                      "logistic regression (Newton-Raphson, ridge 1e-4 on z-scores)", "intercept",
                      jnum(m->w[0]), "coefficients", coef, "raw_intercept", jnum(m->w_raw[0]),
-                     "raw_coefficients", raw, "mean", mean, "sd", sd, "iterations",
-                     m->iterations, "converged", m->converged, "log_likelihood", jnum(m->ll));
+                     "raw_coefficients", raw, "mean", mean, "sd", sd, "iterations", m->iterations,
+                     "converged", m->converged, "log_likelihood", jnum(m->ll));
 }
 
 static void remember(const struct app *a, int32_t as_of, int h, const struct logreg_model *m)
@@ -408,9 +403,8 @@ static int churn_run(struct ctx *c, const struct kpi_query *q, int compare, json
     for (size_t r = 0; r < n && r < (size_t)limit; r++) {
         const double *f = &x[(size_t)risk[r].row * NFEAT];
         const char *ext = snapshot_ext(s, risk[r].i);
-        json_t *o = json_pack("{s:I,s:o,s:o}", "id", (json_int_t)s->c_id[risk[r].i],
-                              "external_id", ext ? json_string(ext) : json_null(), "probability",
-                              jnum(risk[r].p));
+        json_t *o = json_pack("{s:I,s:o,s:o}", "id", (json_int_t)s->c_id[risk[r].i], "external_id",
+                              ext ? json_string(ext) : json_null(), "probability", jnum(risk[r].p));
         for (int j = 0; j < NFEAT; j++)
             json_object_set_new(o, feat_names[j], jnum(f[j]));
         json_array_append_new(list, o);
@@ -419,9 +413,9 @@ static int churn_run(struct ctx *c, const struct kpi_query *q, int compare, json
     doc = json_pack("{s:s,s:i,s:s,s:o,s:O,s:{s:I,s:o,s:I},s:o}", "as_of",
                     date_format(as_of, d, sizeof(d)), "horizon_days", h, "label",
                     "no transaction in the next horizon_days", "model", model_json(&m),
-                    "evaluation", eval, "summary", "customers", (json_int_t)n,
-                    "mean_probability", jnum(n ? sum / (double)n : NAN), "high_risk",
-                    (json_int_t)high, "customers", list);
+                    "evaluation", eval, "summary", "customers", (json_int_t)n, "mean_probability",
+                    jnum(n ? sum / (double)n : NAN), "high_risk", (json_int_t)high, "customers",
+                    list);
     remember(c->app, as_of, h, &m);
 out:
     snapshot_unlock(s);
@@ -472,8 +466,8 @@ void mining_customer_churn(struct ctx *c, int64_t id, json_t *scores)
     }
     double f[NFEAT];
     uint32_t i;
-    if (snapshot_read(c->app, &s, NULL, NULL, &c->err) ||
-        (i = snapshot_find(s, id)) == SNAP_NONE || features(s, i, as_of, h, f)) {
+    if (snapshot_read(c->app, &s, NULL, NULL, &c->err) || (i = snapshot_find(s, id)) == SNAP_NONE ||
+        features(s, i, as_of, h, f)) {
         c->err = saved;
         snapshot_unlock(s);
         json_object_set_new(scores, "churn", json_null());

@@ -62,8 +62,8 @@ static int64_t *unique(const struct id_pair *p, size_t n, int item, size_t *nout
 static int refresh(struct ctx *c)
 {
     int64_t max_line;
-    int rc = store_int(c->st, &max_line, &c->err, "SELECT COALESCE(MAX(id), 0) FROM order_lines",
-                       "");
+    int rc =
+        store_int(c->st, &max_line, &c->err, "SELECT COALESCE(MAX(id), 0) FROM order_lines", "");
     if (rc)
         return rc;
     if (cache.built && cache.app == c->app && cache.max_line == max_line)
@@ -139,11 +139,11 @@ static int product_row(struct ctx *c, int64_t id, json_t **out)
                          "i", id);
     if (!rc && (rc = stmt_step(st, &c->err)) == 1) {
         json_t *o = json_object();
-        static const char *const names[] = {"id", "sku", "name", "category", "price_minor",
-                                            "currency"};
+        static const char *const names[] = {"id",       "sku",         "name",
+                                            "category", "price_minor", "currency"};
         for (int i = 0; i < 6; i++)
             json_object_set_new(o, names[i],
-                                stmt_isnull(st, i)       ? json_null()
+                                stmt_isnull(st, i)   ? json_null()
                                 : (i == 0 || i == 4) ? json_integer(stmt_int(st, i))
                                                      : json_string(stmt_text(st, i)));
         *out = o;

@@ -236,9 +236,12 @@ static const struct doc {
     doc_fn run;
     const char *rows; /* the array listed by --csv */
 } docs[] = {
-    {"kpis", kpis_series, "series"},        {"cohorts", kpis_cohorts, "cohorts"},
-    {"geo", kpis_geo, "areas"},             {"churn", mining_churn, "customers"},
-    {"clusters", mining_clusters, "clusters"}, {NULL, NULL, NULL},
+    {"kpis", kpis_series, "series"},
+    {"cohorts", kpis_cohorts, "cohorts"},
+    {"geo", kpis_geo, "areas"},
+    {"churn", mining_churn, "customers"},
+    {"clusters", mining_clusters, "clusters"},
+    {NULL, NULL, NULL},
 };
 
 /* A cohort's row for CSV: month, size, then the retention by period. */
@@ -273,10 +276,10 @@ static void print_doc(const char *name, const json_t *doc)
         json_array_foreach(json_object_get(doc, "series"), i, r)
         {
             printf("%-8s %14.2f %8.0f %6.0f %6.0f %8.0f %6.1f%% %6.1f%% %9.2f\n",
-                   json_string_value(json_object_get(r, "month")),
-                   num(r, "revenue_minor") / 100.0, num(r, "active"), num(r, "new"),
-                   num(r, "lost"), num(r, "at_end"), 100 * num(r, "churn_rate"),
-                   100 * num(r, "repeat_purchase_rate"), num(r, "average_basket_minor") / 100.0);
+                   json_string_value(json_object_get(r, "month")), num(r, "revenue_minor") / 100.0,
+                   num(r, "active"), num(r, "new"), num(r, "lost"), num(r, "at_end"),
+                   100 * num(r, "churn_rate"), 100 * num(r, "repeat_purchase_rate"),
+                   num(r, "average_basket_minor") / 100.0);
         }
     } else if (!strcmp(name, "cohorts")) {
         json_array_foreach(json_object_get(doc, "cohorts"), i, r)
@@ -284,8 +287,8 @@ static void print_doc(const char *name, const json_t *doc)
             size_t k;
             json_t *v;
             printf("%-8s %7.0f ", json_string_value(json_object_get(r, "month")), num(r, "size"));
-            json_array_foreach(json_object_get(r, "retention"), k, v) printf(
-                " %5.1f", 100 * json_number_value(v));
+            json_array_foreach(json_object_get(r, "retention"), k, v)
+                printf(" %5.1f", 100 * json_number_value(v));
             putchar('\n');
         }
     } else if (!strcmp(name, "geo")) {
@@ -293,16 +296,14 @@ static void print_doc(const char *name, const json_t *doc)
         json_array_foreach(json_object_get(doc, "areas"), i, r)
         {
             const char *k = json_string_value(json_object_get(r, "key"));
-            printf("%-12s %10.0f %10.0f %10.0f %16.2f\n", k ? k : "(unknown)",
-                   num(r, "customers"), num(r, "buyers"), num(r, "active"),
-                   num(r, "revenue_minor") / 100.0);
+            printf("%-12s %10.0f %10.0f %10.0f %16.2f\n", k ? k : "(unknown)", num(r, "customers"),
+                   num(r, "buyers"), num(r, "active"), num(r, "revenue_minor") / 100.0);
         }
     } else if (!strcmp(name, "churn")) {
         const json_t *ev = json_object_get(doc, "evaluation");
         printf("horizon %lld days; held-out AUC: logistic %.4f, BG/NBD 1 - P(alive) %.4f (%s)\n",
-               (long long)json_integer_value(json_object_get(doc, "horizon_days")),
-               num(ev, "auc"), num(ev, "bgnbd_auc"),
-               json_string_value(json_object_get(ev, "better")));
+               (long long)json_integer_value(json_object_get(doc, "horizon_days")), num(ev, "auc"),
+               num(ev, "bgnbd_auc"), json_string_value(json_object_get(ev, "better")));
         const json_t *sm = json_object_get(doc, "summary");
         printf("customers scored: %.0f, mean churn probability %.3f, high risk (>= 0.5): %.0f\n",
                num(sm, "customers"), num(sm, "mean_probability"), num(sm, "high_risk"));

@@ -58,8 +58,8 @@ static void test_months_and_flows(void **state)
     assert_int_equal(m[4].at_end, 1);
     assert_int_equal(m[5].at_end, 1);
     for (int k = 0; k < 6; k++)
-        assert_int_equal(m[k].at_end, m[k].at_start + m[k].new_customers + m[k].returning -
-                                          m[k].lost);
+        assert_int_equal(m[k].at_end,
+                         m[k].at_start + m[k].new_customers + m[k].returning - m[k].lost);
     kpi_series_release(&s);
 }
 
