@@ -179,7 +179,9 @@ out:
 
 /* ---------------------------------------------------------------- churn */
 
-/* The last model trained in this process, for the 360° view. */
+/* The last model trained in this process, for the 360° view; failed_as_of
+ * remembers a day on which the view could not train one (too little
+ * history), so profiles do not retry on every read that day. */
 static struct {
     pthread_mutex_t lock;
     const struct app *app;
@@ -187,7 +189,9 @@ static struct {
     int32_t as_of;
     int horizon;
     struct logreg_model m;
-} cache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, {0}};
+    const struct app *failed_app;
+    int32_t failed_as_of;
+} cache = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, {0}, NULL, 0};
 
 /* The rows of the customers known as of day, labels from (day, day + h]. */
 static int dataset(const struct snapshot *s, int32_t day, int h, double **x, uint8_t **y,
@@ -442,11 +446,16 @@ void mining_customer_churn(struct ctx *c, int64_t id, json_t *scores)
     int h = 0;
     pthread_mutex_lock(&cache.lock);
     int have = cache.valid && cache.app == c->app && cache.as_of == as_of;
+    int failed = cache.failed_app == c->app && cache.failed_as_of == as_of;
     if (have) {
         m = cache.m;
         h = cache.horizon;
     }
     pthread_mutex_unlock(&cache.lock);
+    if (!have && failed) {
+        json_object_set_new(scores, "churn", json_null());
+        return;
+    }
     struct err saved = c->err;
     struct snapshot *s = NULL;
     if (!have) {
@@ -455,6 +464,10 @@ void mining_customer_churn(struct ctx *c, int64_t id, json_t *scores)
         if (churn_run(c, &q, 0, &doc)) {
             log_info("churn model for the 360° view: %s", c->err.msg);
             c->err = saved;
+            pthread_mutex_lock(&cache.lock);
+            cache.failed_app = c->app;
+            cache.failed_as_of = as_of;
+            pthread_mutex_unlock(&cache.lock);
             json_object_set_new(scores, "churn", json_null());
             return;
         }
