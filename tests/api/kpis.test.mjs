@@ -146,6 +146,30 @@ test('filters, attrition, costs, ROI, addressable customers', async () => {
   assert.equal(doc.unavailable.roi, undefined);
 });
 
+test('NPS and CSAT from the survey answers of the month', async () => {
+  const nps = await srv.req('POST', '/api/v1/surveys', { name: 'Recommend us?', kind: 'nps', question: 'Would you recommend us?' });
+  assert.equal(nps.status, 201, JSON.stringify(nps.json));
+  const csat = await srv.req('POST', '/api/v1/surveys', { name: 'Happy?', kind: 'csat', question: 'How satisfied are you?' });
+  assert.equal(csat.status, 201, JSON.stringify(csat.json));
+  for (const [id, score] of [[ids.a, 10], [ids.b, 9], [ids.c, 3]]) {
+    const r = await srv.req('POST', `/api/v1/surveys/${nps.json.id}/responses`, { customer_id: id, answers: { score } });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+  }
+  for (const [id, score] of [[ids.a, 5], [ids.b, 2]]) {
+    const r = await srv.req('POST', `/api/v1/surveys/${csat.json.id}/responses`, { customer_id: id, answers: { score } });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+  }
+  const doc = (await srv.req('GET', `/api/v1/analytics/kpis?as_of=${NOW}&months=6`)).json;
+  const june = doc.series.find((p) => p.month === '2026-06');
+  assert.equal(june.responses, 5);
+  assert.ok(Math.abs(june.nps - 100 / 3) < 1e-9, `NPS ${june.nps}: 2 promoters, 1 detractor of 3`);
+  assert.equal(june.csat, 0.5, 'one of two answers 4 or 5 out of 5');
+  assert.equal(doc.series.find((p) => p.month === '2026-05').nps, null);
+  assert.ok(doc.summary.loyalty.attitudinal.respondents >= 2, JSON.stringify(doc.summary.loyalty));
+  const be = (await srv.req('GET', `/api/v1/analytics/kpis?as_of=${NOW}&months=6&country=BE`)).json;
+  assert.equal(be.series.find((p) => p.month === '2026-06').nps, 100, 'b alone, a promoter');
+});
+
 test('the CLI, errors and roles', async () => {
   const r = run(['score', 'kpis', '--as-of', NOW, '--months', '6', '--json', '--db', srv.db]);
   assert.equal(r.status, 0, r.stderr);
