@@ -55,6 +55,12 @@ test('CSAT: scale 1-5, once per customer, attitudes, results, timeline', async (
   const page = (await srv.req('GET', `/api/v1/surveys/${s.json.id}/responses?limit=2`)).json;
   assert.equal(page.items.length, 2);
   assert.ok(page.next_cursor);
+  // the same answer sent ten times at once is recorded once
+  const d = await newCustomer();
+  const burst = await Promise.all(Array.from({ length: 10 }, () => answer(s.json.id, d.id, { score: 3 })));
+  assert.equal(burst.filter((r) => r.status === 201).length, 1);
+  assert.equal(burst.filter((r) => r.status === 409).length, 9);
+  assert.equal((await mine(d.id)).responses.length, 1);
   // a closed survey takes no more answers
   assert.equal((await srv.req('POST', `/api/v1/surveys/${s.json.id}/close`)).json.status, 'closed');
   assert.equal((await answer(s.json.id, (await newCustomer()).id, { score: 3 })).status, 409);
