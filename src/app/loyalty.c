@@ -1073,12 +1073,12 @@ int loyalty_tier_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
     size_t n = 0;
     struct stmt *s = NULL;
     if (!rc)
-        rc =
-            store_query(c->st, &s, &c->err,
-                        "SELECT customer_id FROM loyalty_members m WHERE tier_id IS NOT (SELECT id "
-                        "FROM loyalty_tiers WHERE threshold <= m.tier_points ORDER BY threshold "
-                        "DESC LIMIT 1)",
-                        "");
+        rc = store_query(
+            c->st, &s, &c->err,
+            "SELECT customer_id FROM loyalty_members m WHERE tier_id IS DISTINCT FROM (SELECT id "
+            "FROM loyalty_tiers WHERE threshold <= m.tier_points ORDER BY threshold "
+            "DESC LIMIT 1)",
+            "");
     if (!rc)
         rc = collect_ids(c, s, &ids, &n);
     for (size_t i = 0; !rc && i < n; i++)
