@@ -76,8 +76,7 @@ test('the 360° panel: enrol, earn on an order, redeem', { timeout: 60000 }, asy
   await panel.getByTestId('loy-balance').filter({ hasText: '75' }).waitFor();
   // the gift box now costs more than the balance: offered but disabled
   assert.equal(await panel.getByRole('option', { name: 'Gift box (120 points)' }).isDisabled(), true);
-  // the ledger shows on the timeline
-  await page.reload();
+  // the ledger shows on the timeline, refreshed by the redemption
   await page.getByRole('region', { name: 'Timeline' }).getByText(/redeem -120 points/).waitFor();
   assert.deepEqual(await axeViolations(page, { include: '#loyalty' }), []);
   await screenshot(page, 'loyalty-360');

@@ -1,13 +1,14 @@
 // The loyalty panel of the 360° view: card, balance, tier and what the next
 // tier needs, points expiring soon, the last ledger entries, a redemption;
 // enrolment when the customer has not joined; the survey attitudes.
+// onChange tells the page that the ledger moved (the timeline reloads).
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import * as loy from '../api/loyalty';
 import type { Attitudes, Entry, Member, Reward } from '../api/loyalty';
 import { useI18n } from '../i18n';
 import { Card, ErrorBox, Facts, errorText } from './bits';
 
-export function LoyaltyPanel({ customerId, kind }: { customerId: number; kind?: string }) {
+export function LoyaltyPanel({ customerId, kind, onChange }: { customerId: number; kind?: string; onChange?: () => void }) {
   const i18n = useI18n();
   const { t, fmt, label } = i18n;
   const [m, setM] = useState<Member | null | undefined>(undefined);
@@ -45,6 +46,7 @@ export function LoyaltyPanel({ customerId, kind }: { customerId: number; kind?: 
       await loy.enrol(customerId, code.trim() || undefined);
       setMsg(t('loy.enrolled'));
       await load();
+      onChange?.();
     } catch (err) {
       setMsg(errorText(err, i18n));
     }
@@ -58,6 +60,7 @@ export function LoyaltyPanel({ customerId, kind }: { customerId: number; kind?: 
       await loy.redeem(customerId, Number(reward), `web-${customerId}-${Date.now()}`);
       setMsg(t('loy.redeemed'));
       await load();
+      onChange?.();
     } catch (err) {
       setMsg(errorText(err, i18n));
     }

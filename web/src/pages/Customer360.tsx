@@ -108,7 +108,7 @@ export function Customer360({ id }: { id: string }) {
           <Profile c={c} />
           <Consents c={c} />
           <Prefs c={c} />
-          <LoyaltyPanel customerId={Number(c.id)} kind={c.kind} />
+          <LoyaltyPanel customerId={Number(c.id)} kind={c.kind} onChange={() => setTlVersion((n) => n + 1)} />
           <ScoresPanel customerId={Number(c.id)} scores={(c as { scores?: never }).scores} currency={(c as { currency?: string | null }).currency} />
         </div>
         <div class="c360-main">
