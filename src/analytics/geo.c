@@ -27,7 +27,8 @@ int geo_group(struct geo_area **out, size_t *nout, struct geo_row *rows, size_t 
 {
     *out = NULL;
     *nout = 0;
-    qsort(rows, n, sizeof(*rows), cmp_key);
+    if (n)
+        qsort(rows, n, sizeof(*rows), cmp_key);
     size_t areas = 0;
     for (size_t i = 0; i < n; i++)
         areas += i == 0 || cmp_key(&rows[i - 1], &rows[i]) != 0;
