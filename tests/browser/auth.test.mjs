@@ -52,8 +52,8 @@ test('the right password lands on the dashboard; sign out returns to sign in', {
   await page.locator('.chart canvas, .empty').first().waitFor();
   await screenshot(page, 'dashboard');
 
-  // a later section shows its placeholder
-  await nav.getByRole('link', { name: 'Pipeline' }).click();
+  // the settings section shows its placeholder
+  await nav.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('heading', { name: 'Coming soon' }).waitFor();
 
   // a reload keeps the session
