@@ -58,7 +58,7 @@ test('the right password lands on the dashboard; sign out returns to sign in', {
 
   // a reload keeps the session
   await page.reload();
-  await page.getByRole('heading', { level: 1, name: 'Pipeline' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
 
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { name: 'Sign in to relatio' }).waitFor();
