@@ -15,6 +15,7 @@
 #include "app/loyalty.h"
 #include "app/snapshot.h"
 #include "store/store.h"
+#include "util/log.h"
 #include "util/timeu.h"
 
 static const char *jstr(const json_t *o, const char *k)
@@ -764,20 +765,34 @@ static const char *const timeline_sources[] = {
 #define TIMELINE_KINDS                                                                             \
     "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket|segment|campaign"
 
-static char timeline_sql[8192];
+static char timeline_sql[16384];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;
+
+/* Appends to timeline_sql; on overflow the query is emptied (never cut). */
+static void timeline_add(size_t *len, const char *a, const char *b)
+{
+    if (*len >= sizeof(timeline_sql))
+        return;
+    int n = snprintf(timeline_sql + *len, sizeof(timeline_sql) - *len, "%s%s", a, b);
+    *len = n < 0 || (size_t)n >= sizeof(timeline_sql) - *len ? sizeof(timeline_sql) : *len + (size_t)n;
+}
 
 static void timeline_build(void)
 {
     size_t len = 0;
-    len += (size_t)snprintf(timeline_sql + len, sizeof(timeline_sql) - len, "SELECT * FROM (");
+    timeline_add(&len, "SELECT * FROM (", "");
     for (size_t i = 0; i < sizeof(timeline_sources) / sizeof(timeline_sources[0]); i++)
-        len += (size_t)snprintf(timeline_sql + len, sizeof(timeline_sql) - len, "%s%s",
-                                i ? " UNION ALL " : "", timeline_sources[i]);
-    snprintf(timeline_sql + len, sizeof(timeline_sql) - len,
-             ") WHERE (at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND id < ?4)))) AND (?5 IS "
-             "NULL OR channel = ?5) AND (?6 IS NULL OR kind = ?6) ORDER BY at DESC, kind DESC, id "
-             "DESC LIMIT ?7");
+        timeline_add(&len, i ? " UNION ALL " : "", timeline_sources[i]);
+    timeline_add(&len,
+                 ") WHERE (at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND id < ?4)))) AND "
+                 "(?5 IS NULL OR channel = ?5) AND (?6 IS NULL OR kind = ?6) ORDER BY at DESC, "
+                 "kind DESC, id DESC LIMIT ?7",
+                 "");
+    if (len >= sizeof(timeline_sql)) {
+        log_error("timeline: the query of %zu sources is longer than %zu bytes",
+                  sizeof(timeline_sources) / sizeof(timeline_sources[0]), sizeof(timeline_sql));
+        timeline_sql[0] = 0;
+    }
 }
 
 int timeline_list(struct ctx *c, int64_t customer_id, const char *cursor, const char *channel,
@@ -801,6 +816,8 @@ int timeline_list(struct ctx *c, int64_t customer_id, const char *cursor, const 
     if (rc)
         return rc;
     pthread_once(&timeline_once, timeline_build);
+    if (!timeline_sql[0])
+        return fail(c, ERR_INTERNAL, "", "the timeline query does not fit its buffer");
     struct stmt *s = NULL;
     rc = store_query(c->st, &s, &c->err, timeline_sql, "iisissi", customer_id, (int64_t)cat, ckind,
                      (int64_t)cid, channel, kind, (int64_t)limit + 1);

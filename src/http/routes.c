@@ -4,6 +4,8 @@
  * stay in step.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/activity.h"
@@ -151,15 +153,21 @@ static const struct route *const tables[] = {
     NULL,
 };
 
-static struct route all_routes[512];
+#define MAX_ROUTES 1024
+static struct route all_routes[MAX_ROUTES];
 static pthread_once_t all_once = PTHREAD_ONCE_INIT;
 
 static void all_build(void)
 {
     size_t n = 0;
     for (size_t t = 0; tables[t]; t++)
-        for (const struct route *rt = tables[t]; rt->method && n + 1 < 512; rt++)
+        for (const struct route *rt = tables[t]; rt->method; rt++) {
+            if (n + 1 >= MAX_ROUTES) { /* a programming error: refuse to start half-routed */
+                fprintf(stderr, "routes: more than %d routes\n", MAX_ROUTES - 1);
+                abort();
+            }
             all_routes[n++] = *rt;
+        }
 }
 
 const struct route *route_list(void)

@@ -43,7 +43,7 @@ static const double bucket_le[NBUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 static atomic_ullong m_requests[6]; /* by status class 1xx..5xx, [0] other */
 static atomic_ullong m_buckets[NBUCKETS + 1];
 static atomic_ullong m_sum_us;
-static atomic_ullong m_route_hits[512];
+static atomic_ullong m_route_hits[1024];
 
 static void observe(int status, double seconds, int route)
 {
@@ -54,7 +54,7 @@ static void observe(int status, double seconds, int route)
         b++;
     atomic_fetch_add(&m_buckets[b], 1);
     atomic_fetch_add(&m_sum_us, (unsigned long long)(seconds * 1e6));
-    if (route >= 0 && route < 512)
+    if (route >= 0 && route < 1024)
         atomic_fetch_add(&m_route_hits[route], 1);
 }
 
@@ -84,7 +84,7 @@ static char *metrics_text(size_t *len)
     OUT("# HELP relatio_route_requests_total Requests per route.\n"
         "# TYPE relatio_route_requests_total counter\n");
     const struct route *routes = route_list();
-    for (int i = 0; routes[i].method && i < 512 && n < cap - 256; i++) {
+    for (int i = 0; routes[i].method && i < 1024 && n < cap - 256; i++) {
         unsigned long long v = atomic_load(&m_route_hits[i]);
         if (v)
             OUT("relatio_route_requests_total{method=\"%s\",path=\"%s\"} %llu\n", routes[i].method,
