@@ -2579,10 +2579,10 @@ int demo_generate(struct ctx *c, const struct demo_opts *o,
     }
     if (!rc) /* pipelines, deals, tasks over the first customers */
         rc = sales_demo_seed(c, o->seed);
-    if (!rc) /* loyalty members (the best customers) with their points, rewards */
-        rc = loyalty_demo(c, 1000);
     if (!rc) /* service desk: SLA, teams, KB articles, tickets */
         rc = service_demo_seed(c);
+    if (!rc) /* loyalty members (the best customers) with their points, rewards */
+        rc = loyalty_demo(c, 1000);
     if (!rc)
         rc = rebuild_indexes(g);
     if (!rc) {
