@@ -37,18 +37,21 @@ rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/soak.txt")
 drift=$(echo "scale=2; 100 * ($rss1 - $rss0) / $rss0" | bc)
 echo "soak: ${SECS}s, 64 connections: $reqs requests ($rps/s), $errs errors, p50 $p50, p99 $p99"
 echo "soak: RSS ${rss0} kB after warm-up, ${rss1} kB at the end: ${drift} % drift"
-# graceful shutdown: a request in flight when SIGTERM arrives still gets its answer
-( curl -s -o "$OUT/inflight.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
-    "http://127.0.0.1:$PORT/api/v1/analytics/rfm?summary=only" >"$OUT/inflight.code" ) & cpid=$!
-sleep 0.05
+# graceful shutdown: a request in flight when SIGTERM arrives still gets its
+# whole answer (an export of every customer takes a few hundred ms here)
+( curl -s -o "$OUT/inflight.csv" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+    "http://127.0.0.1:$PORT/api/v1/export/customers?format=csv" >"$OUT/inflight.code" ) & cpid=$!
+sleep 0.15
 kill -TERM $pid
 wait $pid; code=$?
 wait $cpid || true
-echo "soak: SIGTERM: exit $code, request in flight answered $(cat "$OUT/inflight.code")"
+rows=$(($(wc -l <"$OUT/inflight.csv") - 1))
+live=$(sqlite3 "$DB" "SELECT COUNT(*) FROM customers WHERE merged_into IS NULL AND erased_at IS NULL")
+echo "soak: SIGTERM: exit $code, request in flight answered $(cat "$OUT/inflight.code") with $rows of $live customers"
 trap - EXIT
 fail=0
 [ "$errs" -eq 0 ] || { echo "soak: FAIL: $errs error answers"; fail=1; }
 [ "$(echo "$drift < 5" | bc)" -eq 1 ] || { echo "soak: FAIL: memory grew ${drift} %"; fail=1; }
 [ "$code" -eq 0 ] || { echo "soak: FAIL: exit $code after SIGTERM"; fail=1; }
-[ "$(cat "$OUT/inflight.code")" = 200 ] || { echo "soak: FAIL: the request in flight was cut"; fail=1; }
+[ "$(cat "$OUT/inflight.code")" = 200 ] && [ "$rows" = "$live" ] || { echo "soak: FAIL: the request in flight was cut"; fail=1; }
 exit $fail

@@ -573,6 +573,10 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
     return ret;
 }
 
+/* Requests between their first byte and their answer's last: a SIGTERM
+ * waits for them. */
+static atomic_int in_flight;
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -586,6 +590,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &rs->start);
         *con_cls = rs;
+        atomic_fetch_add(&in_flight, 1);
         return MHD_YES;
     }
     if (*upload_size) {
@@ -623,6 +628,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         free(rs->body);
         free(rs);
         *con_cls = NULL;
+        atomic_fetch_sub(&in_flight, 1);
     }
 }
 
@@ -659,7 +665,13 @@ int http_serve(struct app *a, const char *bind_addr, int port, const char *web_r
     int sig = 0;
     sigwait(&set, &sig);
     log_info("signal %d: finishing in-flight requests", sig);
-    MHD_quiesce_daemon(d);
+    MHD_quiesce_daemon(d); /* no new connection; the open ones go on */
+    for (int i = 0; i < 3000 && atomic_load(&in_flight) > 0; i++) {
+        struct timespec ms10 = {0, 10 * 1000 * 1000};
+        nanosleep(&ms10, NULL); /* at most 30 s for the answers being written */
+    }
+    if (atomic_load(&in_flight) > 0)
+        log_warn("%d request(s) still running after 30 s: cut", atomic_load(&in_flight));
     MHD_stop_daemon(d);
     log_info("stopped");
     return 0;
