@@ -101,3 +101,32 @@ test('an import killed midway leaves nothing half-written', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SIGTERM lets a request in flight finish its answer', async () => {
+  const { writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'relatio-term-'));
+  const db = path.join(dir, 't.db');
+  const csv = path.join(dir, 'c.csv');
+  let text = 'first_name,last_name,email\n';
+  for (let i = 0; i < 20000; i++) text += `P${i},N${i},term.${i}@example.fr\n`;
+  writeFileSync(csv, text);
+  try {
+    cli(['user', 'add', '--db', db, '--email', 'w@example.com', '--role', 'admin', '--password-stdin'], { input: 'secret-pass\n' });
+    assert.equal(cli(['import', 'customers', csv, '--db', db, '--no-duplicates']).status, 0);
+    const token = cli(['token', 'create', 'w@example.com', '--db', db]).stdout.trim();
+    const port = await freePort();
+    const proc = await up(db, port);
+    // an export of 20,000 customers takes a moment: SIGTERM arrives during it
+    const answer = fetch(`http://127.0.0.1:${port}/api/v1/export/customers?format=csv`, { headers: { authorization: `Bearer ${token}` } })
+      .then(async (r) => ({ status: r.status, text: await r.text() }));
+    await new Promise((r) => setTimeout(r, 100));
+    proc.kill('SIGTERM');
+    const got = await answer;
+    assert.equal(await proc.exited, 0);
+    assert.equal(got.status, 200);
+    assert.equal(got.text.trim().split('\r\n').length, 20001, 'the whole export');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'stopped afterwards');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
