@@ -25,14 +25,17 @@ test('acknowledged writes survive SIGKILL', async () => {
   const db = path.join(dir, 'c.db');
   cli(['user', 'add', '--db', db, '--email', 'w@example.com', '--role', 'admin', '--password-stdin'], { input: 'secret-pass\n' });
   const token = cli(['token', 'create', 'w@example.com', '--db', db]).stdout.trim();
-  const acked = { customers: [], orders: [], interactions: [] };
-  let kills = 0, unacked = 0;
+  const acked = { customers: [], orders: [], interactions: [], points: [], visits: [] };
+  const ORIGIN = 'https://shop.example';
+  let kills = 0, unacked = 0, siteKey = null;
   try {
     for (let round = 0; round < 3; round++) {
       const port = await freePort();
       const proc = await up(db, port);
       const base = `http://127.0.0.1:${port}/api/v1`;
       const post = (url, body) => fetch(base + url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const collect = (body) => fetch(`http://127.0.0.1:${port}/t/collect`, { method: 'POST', headers: { origin: ORIGIN, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (!siteKey) siteKey = (await (await post('/tracking/sites', { name: 'Shop', origins: [ORIGIN] })).json()).key;
       let stop = false;
       const writer = async (w) => {
         for (let i = 0; !stop; i++) {
@@ -45,6 +48,13 @@ test('acknowledged writes survive SIGKILL', async () => {
             if (o.status === 201) acked.orders.push([(await o.json()).id, c.id, 1000 + i]);
             const it = await post('/interactions', { customer_id: c.id, channel: 'phone', direction: 'inbound', subject: `call ${i}` });
             if (it.status === 201) acked.interactions.push((await it.json()).id);
+            if ((await post(`/loyalty/members/${c.id}`, {})).status === 201) {
+              const a = await post(`/loyalty/members/${c.id}/awards`, { points: 100 + i, reason: 'crash test' });
+              if (a.status === 201 || a.status === 200) acked.points.push([c.id, 100 + i]);
+            }
+            const visitor = `v-${round}-${w}-${i}`;
+            const t = await collect({ key: siteKey, visitor, events: [{ type: 'page_view', url: `${ORIGIN}/p/${i}` }] });
+            if (t.status >= 200 && t.status < 300) acked.visits.push(visitor);
           } catch { unacked++; return; }
         }
       };
@@ -64,11 +74,19 @@ test('acknowledged writes survive SIGKILL', async () => {
     for (const [id, cid, total] of acked.orders) assert.ok(orders.has(`${id}|${cid}|${total}`), `order ${id}`);
     const inter = new Set(rows('SELECT id FROM interactions'));
     for (const id of acked.interactions) assert.ok(inter.has(String(id)), `interaction ${id}`);
+    const awards = new Set(rows("SELECT customer_id || '|' || points FROM loyalty_ledger WHERE kind = 'award'"));
+    for (const [cid, pts] of acked.points) assert.ok(awards.has(`${cid}|${pts}`), `points of ${cid}`);
+    const visits = new Set(rows('SELECT DISTINCT visitor FROM web_events'));
+    for (const v of acked.visits) assert.ok(visits.has(v), `tracked visit ${v}`);
+    // balances agree with their ledgers
+    assert.deepEqual(rows('SELECT m.customer_id FROM loyalty_members m WHERE m.balance <> (SELECT COALESCE(SUM(points), 0) FROM loyalty_ledger l WHERE l.customer_id = m.customer_id)'), []);
     // nothing half-written: every order's customer aggregates agree with its orders
     const bad = rows("SELECT c.id FROM customers c WHERE c.revenue_minor <> (SELECT COALESCE(SUM(total_minor), 0) FROM orders o WHERE o.customer_id = c.id)");
     assert.deepEqual(bad, []);
     assert.ok(acked.customers.length > 20, `only ${acked.customers.length} writes acknowledged`);
-    console.log(`# durability: ${kills} kills, ${acked.customers.length + acked.orders.length + acked.interactions.length} acknowledged writes, 0 lost, ${unacked} writers cut mid-request`);
+    assert.ok(acked.points.length > 5 && acked.visits.length > 5, `points ${acked.points.length}, visits ${acked.visits.length}`);
+    const total = Object.values(acked).reduce((n, a) => n + a.length, 0);
+    console.log(`# durability: ${kills} kills, ${total} acknowledged writes (customers, orders, interactions, points, tracking events), 0 lost, ${unacked} writers cut mid-request`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
