@@ -13,6 +13,7 @@
 #include "app/customers.h"
 #include "app/events.h"
 #include "app/loyalty.h"
+#include "app/rowjson.h"
 #include "app/snapshot.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -35,73 +36,6 @@ static int64_t jtime_or_now(const json_t *o, const char *k)
     int64_t t;
     const char *s = jstr(o, k);
     return s && time_parse(s, &t) == 0 ? t : time_now();
-}
-
-static json_t *col_json(struct stmt *s, int col, char type)
-{
-    char ts[TIME_BUF];
-    if (stmt_isnull(s, col))
-        return json_null();
-    switch (type) {
-    case 'i':
-        return json_integer(stmt_int(s, col));
-    case 'b':
-        return json_boolean(stmt_int(s, col));
-    case 't':
-        return json_string(time_format(stmt_int(s, col), ts, sizeof(ts)));
-    default:
-        return json_string(stmt_text(s, col));
-    }
-}
-
-/* One row as an object: names[i] typed by types[i] ('s','i','b','t'). */
-static json_t *row_json(struct stmt *s, const char *const *names, const char *types)
-{
-    json_t *o = json_object();
-    for (int i = 0; names[i]; i++)
-        json_object_set_new(o, names[i], col_json(s, i, types[i]));
-    return o;
-}
-
-/* Runs a prepared query and collects rows; keyset cursor from column 0. */
-static int collect(struct ctx *c, struct stmt *s, const char *const *names, const char *types,
-                   int limit, json_t **out)
-{
-    json_t *items = json_array();
-    int rc, n = 0;
-    int64_t last = 0;
-    while ((rc = stmt_step(s, &c->err)) == 1) {
-        if (n++ == limit)
-            break;
-        last = stmt_int(s, 0);
-        json_array_append_new(items, row_json(s, names, types));
-    }
-    stmt_done(s);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    char cur[32];
-    snprintf(cur, sizeof(cur), "%lld", (long long)last);
-    *out = json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                     n > limit ? json_string(cur) : json_null());
-    return 0;
-}
-
-static int one_row(struct ctx *c, const char *sql, int64_t id, const char *const *names,
-                   const char *types, const char *what, json_t **out)
-{
-    struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err, sql, "i", id);
-    if (rc)
-        return rc;
-    rc = stmt_step(s, &c->err);
-    if (rc == 1)
-        *out = row_json(s, names, types);
-    stmt_done(s);
-    if (rc == 0)
-        return fail(c, ERR_NOTFOUND, "id", "no %s %lld", what, (long long)id);
-    return rc < 0 ? rc : 0;
 }
 
 static int check_limit(struct ctx *c, int *limit)
@@ -179,7 +113,7 @@ int interaction_create(struct ctx *c, const json_t *in, json_t **out)
                        "excluded.noted_at",
                        "isi", cid, offer, at);
     if (!rc)
-        rc = one_row(c, "SELECT " INTERACTION_COLS " FROM interactions WHERE id = ?", id,
+        rc = rowj_one(c, "SELECT " INTERACTION_COLS " FROM interactions WHERE id = ?", id,
                      interaction_names, INTERACTION_TYPES, "interaction", out);
     if (!rc)
         rc = audit_record(c, "create", "interaction", id, NULL, *out);
@@ -212,7 +146,7 @@ int interaction_list(struct ctx *c, int64_t customer_id, const char *channel, in
                      "?) AND (? IS NULL OR channel = ?) AND id < ? ORDER BY id DESC LIMIT ?",
                      "iissii", customer_id, customer_id, channel, channel,
                      after > 0 ? after : INT64_MAX, (int64_t)limit + 1);
-    return rc ? rc : collect(c, s, interaction_names, INTERACTION_TYPES, limit, out);
+    return rc ? rc : rowj_page(c, s, interaction_names, INTERACTION_TYPES, limit, out);
 }
 
 /* ----------------------------------------------------------------- consents */
@@ -257,7 +191,7 @@ int consent_record(struct ctx *c, int64_t customer_id, const json_t *in, json_t 
                        jstr(in, "source") ? jstr(in, "source") : "api", jstr(in, "proof"),
                        c->actor.user_id ? c->actor.user_id : INT64_MIN);
     if (!rc)
-        rc = one_row(c, "SELECT " CONSENT_COLS " FROM consents WHERE id = ?", id, consent_names,
+        rc = rowj_one(c, "SELECT " CONSENT_COLS " FROM consents WHERE id = ?", id, consent_names,
                      CONSENT_TYPES, "consent", out);
     if (!rc)
         rc = audit_record(c, "consent", "customer", customer_id, NULL, *out);
@@ -277,7 +211,7 @@ int consent_history(struct ctx *c, int64_t customer_id, json_t **out)
     rc = store_query(c->st, &s, &c->err,
                      "SELECT " CONSENT_COLS " FROM consents WHERE customer_id = ? ORDER BY id", "i",
                      customer_id);
-    return rc ? rc : collect(c, s, consent_names, CONSENT_TYPES, 100000, out);
+    return rc ? rc : rowj_page(c, s, consent_names, CONSENT_TYPES, 100000, out);
 }
 
 int consent_granted(struct ctx *c, int64_t customer_id, const char *channel, const char *purpose)
@@ -336,7 +270,7 @@ int product_create(struct ctx *c, const json_t *in, json_t **out)
 
 int product_get(struct ctx *c, int64_t id, json_t **out)
 {
-    return one_row(c, "SELECT " PRODUCT_COLS " FROM products WHERE id = ?", id, product_names,
+    return rowj_one(c, "SELECT " PRODUCT_COLS " FROM products WHERE id = ?", id, product_names,
                    PRODUCT_TYPES, "product", out);
 }
 
@@ -352,7 +286,7 @@ int product_list(struct ctx *c, const char *q, int64_t after, int limit, json_t 
                      "SELECT " PRODUCT_COLS " FROM products WHERE (? IS NULL OR name LIKE ? OR sku "
                      "LIKE ?) AND id < ? ORDER BY id DESC LIMIT ?",
                      "sssii", q, like, like, after > 0 ? after : INT64_MAX, (int64_t)limit + 1);
-    return rc ? rc : collect(c, s, product_names, PRODUCT_TYPES, limit, out);
+    return rc ? rc : rowj_page(c, s, product_names, PRODUCT_TYPES, limit, out);
 }
 
 /* ------------------------------------------------------------------- orders */
@@ -571,7 +505,7 @@ int order_create(struct ctx *c, const json_t *in, json_t **out)
 
 int order_get(struct ctx *c, int64_t id, json_t **out)
 {
-    int rc = one_row(c, "SELECT " ORDER_COLS " FROM orders WHERE id = ?", id, order_names,
+    int rc = rowj_one(c, "SELECT " ORDER_COLS " FROM orders WHERE id = ?", id, order_names,
                      ORDER_TYPES, "order", out);
     if (rc)
         return rc;
@@ -587,7 +521,7 @@ int order_get(struct ctx *c, int64_t id, json_t **out)
         return rc;
     json_t *arr = json_array();
     while ((rc = stmt_step(s, &c->err)) == 1)
-        json_array_append_new(arr, row_json(s, line_names, "iissiii"));
+        json_array_append_new(arr, rowj_object(s, line_names, "iissiii"));
     stmt_done(s);
     json_object_set_new(*out, "lines", arr);
     return rc < 0 ? rc : 0;
@@ -604,7 +538,7 @@ int order_list(struct ctx *c, int64_t customer_id, int64_t after, int limit, jso
         "SELECT " ORDER_COLS " FROM orders WHERE (? = 0 OR customer_id = ?) AND id < ? "
         "ORDER BY id DESC LIMIT ?",
         "iiii", customer_id, customer_id, after > 0 ? after : INT64_MAX, (int64_t)limit + 1);
-    return rc ? rc : collect(c, s, order_names, ORDER_TYPES, limit, out);
+    return rc ? rc : rowj_page(c, s, order_names, ORDER_TYPES, limit, out);
 }
 
 int order_set_status(struct ctx *c, int64_t id, const char *status, json_t **out)
@@ -675,7 +609,7 @@ int contract_create(struct ctx *c, const json_t *in, json_t **out)
                        "created_at, updated_at) VALUES (?, ?, ?, ?, 'active', ?, ?) RETURNING id",
                        "isssii", cid, jstr(in, "offer"), sd, ed, now, now);
     if (!rc)
-        rc = one_row(c, "SELECT " CONTRACT_COLS " FROM contracts WHERE id = ?", id, contract_names,
+        rc = rowj_one(c, "SELECT " CONTRACT_COLS " FROM contracts WHERE id = ?", id, contract_names,
                      CONTRACT_TYPES, "contract", out);
     if (rc) {
         store_rollback(c->st);
@@ -695,7 +629,7 @@ int contract_cancel(struct ctx *c, int64_t id, const char *reason, json_t **out)
                        "isii", time_now(), reason, time_now(), id);
     if (rc)
         return rc;
-    rc = one_row(c, "SELECT " CONTRACT_COLS " FROM contracts WHERE id = ?", id, contract_names,
+    rc = rowj_one(c, "SELECT " CONTRACT_COLS " FROM contracts WHERE id = ?", id, contract_names,
                  CONTRACT_TYPES, "contract", out);
     if (!rc && n == 0) {
         json_decref(*out);
@@ -713,7 +647,7 @@ int contract_list(struct ctx *c, int64_t customer_id, json_t **out)
                     "SELECT " CONTRACT_COLS " FROM contracts WHERE customer_id = ? ORDER BY id "
                     "DESC",
                     "i", customer_id);
-    return rc ? rc : collect(c, s, contract_names, CONTRACT_TYPES, 10000, out);
+    return rc ? rc : rowj_page(c, s, contract_names, CONTRACT_TYPES, 10000, out);
 }
 
 /* ----------------------------------------------------------------- timeline */
@@ -834,7 +768,7 @@ int timeline_list(struct ctx *c, int64_t customer_id, const char *cursor, const 
             break;
         snprintf(next, sizeof(next), "%lld.%s.%lld", (long long)stmt_int(s, 1), stmt_text(s, 0),
                  (long long)stmt_int(s, 2));
-        json_array_append_new(items, row_json(s, names, "stisssssis"));
+        json_array_append_new(items, rowj_object(s, names, "stisssssis"));
     }
     stmt_done(s);
     if (rc < 0) {

@@ -1684,25 +1684,7 @@ int campaign_recipients(struct ctx *c, int64_t id, const char *status, int64_t a
     if (rc)
         return rc;
     /* keyset ascending: rowj_page reports the last id as the cursor */
-    json_t *items = json_array();
-    int n = 0;
-    int64_t last = 0;
-    while ((rc = stmt_step(s, &c->err)) == 1) {
-        if (n++ == limit)
-            break;
-        last = stmt_int(s, 0);
-        json_array_append_new(items, rowj_object(s, names, "isstisiisttt"));
-    }
-    stmt_done(s);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    char cur[32];
-    snprintf(cur, sizeof(cur), "%lld", (long long)last);
-    *out = json_pack("{s:o,s:o}", "items", items, "next_cursor",
-                     n > limit ? json_string(cur) : json_null());
-    return 0;
+    return rowj_page(c, s, names, "isstisiisttt", limit, out);
 }
 
 /* ------------------------------------------------------------- mail, phone */
