@@ -2,12 +2,12 @@
 # Two build flavours share the same sources: build/rel (optimised) and
 # build/asan (AddressSanitizer + UndefinedBehaviorSanitizer).
 
-PKGS    := sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib
+PKGS    := sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib libpq
 CC      ?= cc
 WARN    := -std=c11 -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
 DEFS    := -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstemmer -lm -lpthread
 
 MODE    ?= rel
 B       := build/$(MODE)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs="build-essential pkg-config libsqlite3-dev libmicrohttpd-dev libjansson-dev
-  libsodium-dev libutf8proc-dev libcurl4-openssl-dev libgsl-dev libcmocka-dev zlib1g-dev nodejs npm"
+  libsodium-dev libutf8proc-dev libstemmer-dev libcurl4-openssl-dev libgsl-dev libcmocka-dev zlib1g-dev nodejs npm"
 test_pkgs="chromium python3 python3-aiosmtpd dovecot-imapd sqlite3 clang libclang-rt-14-dev valgrind curl"
 bench_pkgs="wrk hyperfine sqlite3"
 
