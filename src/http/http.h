@@ -15,6 +15,7 @@
 struct MHD_Connection;
 
 #define HTTP_MAX_BODY (1024 * 1024) /* bytes of request body accepted */
+#define HTTP_MAX_QUERY 8192         /* bytes of query string (names and values) */
 #define HTTP_MAX_PARAMS 4
 
 struct req {

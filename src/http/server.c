@@ -488,6 +488,23 @@ static double elapsed(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 2;
+    return MHD_YES;
+}
+
+/* Decoded bytes of the query string's names and values. */
+static size_t query_length(struct MHD_Connection *conn)
+{
+    size_t total = 0;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_length, &total);
+    return total;
+}
+
 static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, const char *url,
                                 const char *method, struct reqstate *rs)
 {
@@ -532,9 +549,14 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
         }
     } else if (!rc) {
         match(rt->path, url, &r); /* the loop may have matched other patterns since */
+        if (query_length(conn) > HTTP_MAX_QUERY) {
+            rc = err_set(&r.c.err, ERR_TOOLARGE, "query", "query string over %d bytes",
+                         HTTP_MAX_QUERY);
+            w.status = 414;
+        }
         /* a GET reads one snapshot, taking the database locks once */
         reading = !is_unsafe(method) && ctx_begin_read(&r.c) == 0;
-        if (rt->roles) {
+        if (!rc && rt->roles) {
             rc = authenticate(&r);
             if (!rc && !(r.c.actor.role & rt->roles))
                 rc = err_set(&r.c.err, ERR_FORBIDDEN, "", "the role '%s' may not do this",
@@ -555,8 +577,13 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
     if (reading)
         ctx_end_read(&r.c);
     if (rc) {
-        int keep405 = w.status == 405;
+        int keep405 = w.status == 405, keep414 = w.status == 414;
         problem(&w, &r.c.err, url);
+        if (keep414) {
+            w.status = 414;
+            json_object_set_new(w.json, "status", json_integer(414));
+            json_object_set_new(w.json, "title", json_string("URI too long"));
+        }
         if (keep405) {
             w.status = 405;
             json_object_set_new(w.json, "status", json_integer(405));
