@@ -68,6 +68,12 @@ const struct command commands[] = {
     {"privacy", cmd_privacy, "a person's data (export), erasure, retention policy",
      "relatio privacy export ID\n       relatio privacy erase ID [--reason TEXT]\n"
      "       relatio privacy retention [--months 36] [--dry-run]"},
+    {"textmine", cmd_textmine,
+     "text mining of complaints, ticket messages, survey comments: refresh, top terms, emerging "
+     "topics, low-satisfaction words",
+     "relatio textmine [--since YYYY-MM-DD] [--until YYYY-MM-DD] [--period 30d|YYYY-MM|...] "
+     "[--source all|ticket|complaint|survey|interaction] [--category C] [--limit N] [--json] "
+     "[--db PATH]"},
     {"checksum", cmd_checksum, "checksum of every row of the database (or per table)",
      "relatio checksum [--tables]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},

@@ -80,5 +80,6 @@ int cmd_export(int argc, char **argv);
 int cmd_quality(int argc, char **argv);
 int cmd_checksum(int argc, char **argv);
 int cmd_privacy(int argc, char **argv);
+int cmd_textmine(int argc, char **argv);
 
 #endif
