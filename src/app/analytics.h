@@ -48,6 +48,13 @@ void analytics_config_default(struct analytics_config *cfg);
 /* Defaults overlaid with the settings; ERR_INVALID naming the setting when
  * one is malformed. */
 int analytics_config_load(struct ctx *c, struct analytics_config *cfg);
+/* {"settings": the effective configuration, "defaults": DOMAIN.md's,
+ * "customized": [the keys set]}, in the shapes above. */
+int analytics_config_json(struct ctx *c, json_t **out);
+/* Validates every key of in (the shapes above; "reset": [keys] returns them
+ * to the defaults) and stores them in one transaction, audited. ERR_INVALID
+ * naming the key; nothing is written unless all are valid. */
+int analytics_config_save(struct ctx *c, const json_t *in);
 
 /*
  * One scoring request. Customers are listed by ascending id: those with at

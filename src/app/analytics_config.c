@@ -5,9 +5,11 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/analytics.h"
+#include "app/audit.h"
 #include "store/store.h"
 
 void analytics_config_default(struct analytics_config *cfg)
@@ -161,13 +163,39 @@ static int parse_clv(const json_t *o, struct clv_options *clv)
     return 0;
 }
 
-int analytics_config_load(struct ctx *c, struct analytics_config *cfg)
+/* Lays one setting's JSON value over cfg; -1 when it is malformed. */
+static int apply(struct analytics_config *cfg, const char *k, const json_t *j)
+{
+    if (!strcmp(k, "rfm_grid"))
+        return parse_grid(j, &cfg->grid);
+    if (!strcmp(k, "rfm_segments"))
+        return parse_segments(j, cfg);
+    if (!strcmp(k, "abc"))
+        return parse_abc(j, &cfg->abc);
+    if (!strcmp(k, "clv"))
+        return parse_clv(j, &cfg->clv);
+    if (!strcmp(k, "analytics_stale_seconds")) {
+        if (!json_is_integer(j) || json_integer_value(j) < 0 || json_integer_value(j) > 86400 * 7)
+            return -1;
+        cfg->stale_seconds = (int)json_integer_value(j);
+        return 0;
+    }
+    return -1;
+}
+
+#define SETTING_KEYS "'rfm_grid', 'rfm_segments', 'abc', 'clv', 'analytics_stale_seconds'"
+static const char *const setting_keys[] = {"rfm_grid", "rfm_segments", "abc", "clv",
+                                           "analytics_stale_seconds", NULL};
+
+/* Loads the settings over the defaults; names the stored keys in *set when
+ * set is not NULL (a JSON array). */
+static int load(struct ctx *c, struct analytics_config *cfg, json_t *set)
 {
     analytics_config_default(cfg);
     struct stmt *s = NULL;
     int rc = store_query(c->st, &s, &c->err,
-                         "SELECT key, value FROM settings WHERE key IN ('rfm_grid', "
-                         "'rfm_segments', 'abc', 'clv', 'analytics_stale_seconds')",
+                         "SELECT key, value FROM settings WHERE key IN (" SETTING_KEYS
+                         ") ORDER BY key",
                          "");
     if (rc)
         return rc;
@@ -177,20 +205,7 @@ int analytics_config_load(struct ctx *c, struct analytics_config *cfg)
             break;
         const char *k = stmt_text(s, 0), *v = stmt_text(s, 1);
         json_t *j = v ? json_loads(v, JSON_DECODE_ANY, NULL) : NULL;
-        int bad;
-        if (!strcmp(k, "rfm_grid"))
-            bad = parse_grid(j, &cfg->grid);
-        else if (!strcmp(k, "rfm_segments"))
-            bad = parse_segments(j, cfg);
-        else if (!strcmp(k, "abc"))
-            bad = parse_abc(j, &cfg->abc);
-        else if (!strcmp(k, "clv"))
-            bad = parse_clv(j, &cfg->clv);
-        else
-            bad = !json_is_integer(j) || json_integer_value(j) < 0 ||
-                  json_integer_value(j) > 86400 * 7;
-        if (!bad && !strcmp(k, "analytics_stale_seconds"))
-            cfg->stale_seconds = (int)json_integer_value(j);
+        int bad = apply(cfg, k, j);
         json_decref(j);
         if (bad) {
             char field[64];
@@ -198,7 +213,131 @@ int analytics_config_load(struct ctx *c, struct analytics_config *cfg)
             rc = err_set(&c->err, ERR_INVALID, field, "malformed setting (see analytics.h)");
             break;
         }
+        if (set)
+            json_array_append_new(set, json_string(k));
     }
     stmt_done(s);
     return rc < 0 ? rc : 0;
+}
+
+int analytics_config_load(struct ctx *c, struct analytics_config *cfg)
+{
+    return load(c, cfg, NULL);
+}
+
+/* The configuration in the shapes of analytics.h. */
+static json_t *config_json(const struct analytics_config *cfg)
+{
+    const struct rfm_grid *g = &cfg->grid;
+    json_t *bands = json_array();
+    for (int i = 0; i < g->nbands; i++)
+        json_array_append_new(bands, json_pack("[i,f]", g->band_months[i], g->band_points[i]));
+    json_t *grid = json_pack(
+        "{s:o,s:i,s:s,s:f,s:f,s:f,s:f,s:o,s:I}", "bands", bands, "window_months", g->window_months,
+        "r_mode", g->r_mode == RFM_R_LAST ? "last" : "sum", "f_per_txn", g->f_per_txn, "f_cap",
+        g->f_cap, "m_rate", g->m_rate, "m_cap", g->m_cap, "weights",
+        json_pack("[f,f,f]", g->w_r, g->w_f, g->w_m), "minor_per_major",
+        (json_int_t)g->minor_per_major);
+    json_t *segs = json_array();
+    for (size_t i = 0; i < cfg->nsegments; i++) {
+        const struct rfm_segment_rule *r = &cfg->segments[i];
+        json_array_append_new(segs, json_pack("{s:s,s:s,s:[i,i],s:[i,i]}", "name", r->name, "label",
+                                              r->label, "r", r->r_min, r->r_max, "fm", r->fm_min,
+                                              r->fm_max));
+    }
+    return json_pack("{s:o,s:o,s:{s:s,s:f,s:f},s:{s:i,s:f,s:f},s:i}", "rfm_grid", grid,
+                     "rfm_segments", segs, "abc", "mode",
+                     cfg->abc.mode == ABC_BY_REVENUE ? "revenue" : "customers", "a",
+                     cfg->abc.a_cut, "b", cfg->abc.b_cut, "clv", "months", cfg->clv.months,
+                     "monthly_discount", cfg->clv.monthly_discount, "margin", cfg->clv.margin,
+                     "analytics_stale_seconds", cfg->stale_seconds);
+}
+
+int analytics_config_json(struct ctx *c, json_t **out)
+{
+    struct analytics_config cfg;
+    json_t *set = json_array();
+    int rc = load(c, &cfg, set);
+    if (rc) {
+        json_decref(set);
+        return rc;
+    }
+    analytics_config_default(&cfg);
+    json_t *defaults = config_json(&cfg);
+    rc = load(c, &cfg, NULL);
+    *out = json_pack("{s:o,s:o,s:o}", "settings", config_json(&cfg), "defaults", defaults,
+                     "customized", set);
+    return rc;
+}
+
+int analytics_config_save(struct ctx *c, const json_t *in)
+{
+    if (!json_is_object(in))
+        return err_set(&c->err, ERR_BADREQ, "", "expected a JSON object");
+    struct analytics_config cfg;
+    int rc = load(c, &cfg, NULL);
+    if (rc)
+        return rc;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)in, k, v)
+    {
+        int known = 0;
+        for (int i = 0; setting_keys[i]; i++)
+            known |= !strcmp(k, setting_keys[i]);
+        if (!known && strcmp(k, "reset"))
+            return err_set(&c->err, ERR_BADREQ, k, "unknown setting");
+        if (!strcmp(k, "reset")) {
+            size_t i;
+            json_t *name;
+            if (!json_is_array(v))
+                return err_set(&c->err, ERR_BADREQ, "reset", "expected a list of settings");
+            json_array_foreach(v, i, name)
+            {
+                int ok = 0;
+                for (int n = 0; setting_keys[n]; n++)
+                    ok |= json_is_string(name) && !strcmp(json_string_value(name), setting_keys[n]);
+                if (!ok)
+                    return err_set(&c->err, ERR_INVALID, "reset", "unknown setting in the list");
+            }
+            continue;
+        }
+        if (apply(&cfg, k, v)) {
+            if (!strcmp(k, "rfm_grid") && json_is_object(v) && rfm_grid_check(&cfg.grid, &c->err))
+                return err_set(&c->err, ERR_INVALID, k, "%s: %s", c->err.field, c->err.msg);
+            return err_set(&c->err, ERR_INVALID, k, "not a valid %s (see the defaults for its shape)",
+                           k);
+        }
+    }
+    rc = store_begin(c->st, &c->err);
+    if (rc)
+        return rc;
+    json_t *reset = json_object_get(in, "reset");
+    size_t i;
+    json_t *name;
+    json_array_foreach(reset, i, name)
+    {
+        if (!rc)
+            rc = store_run(c->st, NULL, &c->err, "DELETE FROM settings WHERE key = ?", "s",
+                           json_string_value(name));
+    }
+    json_object_foreach((json_t *)in, k, v)
+    {
+        if (rc || !strcmp(k, "reset"))
+            continue;
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        rc = text ? store_run(c->st, NULL, &c->err,
+                              "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO "
+                              "UPDATE SET value = excluded.value",
+                              "ss", k, text)
+                  : err_set(&c->err, ERR_INTERNAL, "", "out of memory");
+        free(text);
+    }
+    if (!rc)
+        rc = audit_record(c, "update", "analytics_settings", 0, NULL, in);
+    if (rc) {
+        store_rollback(c->st);
+        return rc;
+    }
+    return store_commit(c->st, &c->err);
 }

@@ -97,6 +97,9 @@ int h_openapi(struct req *r, struct resp *w);
 extern const struct route quality_routes[];
 extern const struct route privacy_routes[];
 
+/* h_settings.c: analytics settings */
+extern const struct route settings_routes[];
+
 /* text mining: terms, emerging topics, low-satisfaction words, refresh (h_textmining.c) */
 extern const struct route textmining_routes[];
 
