@@ -481,6 +481,17 @@ static int parse_value(struct parser *ps, const struct segx_field *f)
             free(v.str);
             return -1;
         }
+        if (f->norm) {
+            char buf[128];
+            char *nv = f->norm(v.str, buf, sizeof(buf)) ? NULL : strdup(buf);
+            if (!nv) {
+                perr(ps, pos, "'%s': no word in '%.40s'", f->name, v.str);
+                free(v.str);
+                return -1;
+            }
+            free(v.str);
+            v.str = nv;
+        }
         next(ps);
     }
     return add_value(ps, v);

@@ -26,12 +26,15 @@ enum segx_type {
 };
 
 /* One field the language knows. values ("a|b|c") restricts a text's values
- * (checked at compile time); NULL accepts any text. */
+ * (checked at compile time); NULL accepts any text. norm (may be NULL)
+ * rewrites each text value of the field at compile time (e.g. a word into
+ * its stem): 0, or -1 to refuse the value. */
 struct segx_field {
     const char *name;
     int type; /* enum segx_type */
     const char *values;
     const char *doc;
+    int (*norm)(const char *value, char *out, size_t outlen);
 };
 
 /* Where and why an expression was refused: pos is a byte offset in it. */

@@ -17,6 +17,7 @@
 #include "app/analytics.h"
 #include "app/customers.h"
 #include "app/events.h"
+#include "app/textmining.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/timeu.h"
@@ -51,6 +52,7 @@ enum {
     F_C_MAIL,
     F_C_TRACKING,
     F_C_PROFILING,
+    F_COMPLAINT_TERMS, /* text mining: read at evaluation (eval_bits) */
     /* scores, computed only when an expression reads them */
     F_RFM_SCORE,
     F_RFM_R,
@@ -102,6 +104,10 @@ static const struct segx_field catalogue[NFIELDS] = {
     [F_C_MAIL] = {"consent.mail", SEGX_STR, CONSENT_VALUES, NULL},
     [F_C_TRACKING] = {"consent.tracking", SEGX_STR, CONSENT_VALUES, NULL},
     [F_C_PROFILING] = {"consent.profiling", SEGX_STR, CONSENT_VALUES, NULL},
+    [F_COMPLAINT_TERMS] = {"complaint_terms_90d", SEGX_SET, NULL,
+                           "stems of the customer's complaints of the last 90 days: contains "
+                           "\"delivery\" (the value is stemmed too)",
+                           textmining_segment_key},
     [F_RFM_SCORE] = {"rfm_score", SEGX_NUM, NULL, "seed grid score 5R+3F+2M"},
     [F_RFM_R] = {"rfm_r", SEGX_NUM, NULL, "seed grid recency points"},
     [F_RFM_F] = {"rfm_f", SEGX_NUM, NULL, "seed grid frequency points"},
@@ -1019,12 +1025,27 @@ static int eval_bits(struct ctx *c, const struct compiled *k, const struct cols 
                                      (const char *const *)col->d.s,
                                      col->d.n};
     }
+    /* complaint stems: read now, the index changes without the columns */
+    struct textmining_set terms = {0};
+    if (k->uses[F_COMPLAINT_TERMS]) {
+        int rc = textmining_customer_set(c, cs->id, cs->n, time_now() - 90 * 86400, &terms);
+        if (rc) {
+            textmining_set_free(&terms);
+            return rc;
+        }
+        sc[F_COMPLAINT_TERMS] = (struct segx_column){.start = terms.start,
+                                                     .items = terms.items,
+                                                     .dict = (const char *const *)terms.dict,
+                                                     .ndict = terms.ndict};
+    }
     *bits = calloc(SEGX_WORDS(cs->n) + 1, sizeof(uint64_t));
     if (!*bits || segx_eval(k->x, sc, cs->n, *bits)) {
+        textmining_set_free(&terms);
         free(*bits);
         *bits = NULL;
         return oom(c);
     }
+    textmining_set_free(&terms);
     for (size_t i = 0; cs->ndead && i < cs->n; i++)
         if (cs->dead[i])
             (*bits)[i / 64] &= ~(UINT64_C(1) << (i % 64));

@@ -272,6 +272,7 @@ static int read_sources(struct day_run *r, int64_t t0, int64_t t1)
     int64_t last = 0;
     while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
         int64_t id = stmt_int(s, 0);
+        rc = 0;
         if (id == last)
             continue; /* a second answer for the ticket */
         last = id;
@@ -306,6 +307,7 @@ static int read_sources(struct day_run *r, int64_t t0, int64_t t1)
         return rc;
     while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
         char *text = answer_text(stmt_text(s, 3));
+        rc = 0;
         if (!text)
             continue;
         int low;
@@ -973,6 +975,110 @@ int textmining_satisfaction(struct ctx *c, const struct textmining_query *q, jso
     json_object_set_new(*out, "min_count", json_integer(sc.min_count));
     json_object_set_new(*out, "terms", terms);
     return 0;
+}
+
+/* ---------------------------------------------------------------- segments */
+
+void textmining_set_free(struct textmining_set *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 1; i < s->ndict; i++)
+        free(s->dict[i]);
+    free(s->dict);
+    free(s->start);
+    free(s->items);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Index of id in the ascending ids, or (size_t)-1. */
+static size_t find_id(const int64_t *ids, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ids[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && ids[lo] == id ? lo : (size_t)-1;
+}
+
+/* The code of term in the set's dictionary (codes kept in table entries). */
+static uint32_t set_code(struct textmining_set *s, struct table *codes, size_t *capdict,
+                         const char *term)
+{
+    struct entry *e = table_get(codes, term);
+    if (!e)
+        return 0;
+    if (e->n)
+        return (uint32_t)e->n;
+    if (s->ndict == *capdict) {
+        size_t cap = *capdict ? 2 * *capdict : 256;
+        char **d = realloc(s->dict, cap * sizeof(*d));
+        if (!d)
+            return 0;
+        s->dict = d;
+        *capdict = cap;
+    }
+    if (!s->ndict)
+        s->dict[s->ndict++] = NULL; /* code 0: missing */
+    if (!(s->dict[s->ndict] = strdup(term)))
+        return 0;
+    e->n = (int64_t)s->ndict;
+    return (uint32_t)s->ndict++;
+}
+
+int textmining_customer_set(struct ctx *c, const int64_t *ids, size_t n, int64_t since,
+                            struct textmining_set *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->start = calloc(n + 1, sizeof(uint32_t));
+    if (!out->start)
+        return oom(c);
+    struct table codes = {0};
+    size_t capdict = 0, capitems = 0, next = 0;
+    struct stmt *s = NULL;
+    int rc = store_query(c->st, &s, &c->err,
+                         "SELECT customer_id, term FROM textmine_customer_terms WHERE last_at >= ? "
+                         "ORDER BY customer_id, term",
+                         "i", since);
+    while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+        size_t i = find_id(ids, n, stmt_int(s, 0));
+        const char *term = stmt_text(s, 1);
+        rc = 0;
+        if (i == (size_t)-1 || !term || i + 1 < next)
+            continue;
+        while (next <= i)
+            out->start[next++] = (uint32_t)out->nitems;
+        if (out->nitems == capitems) {
+            size_t cap = capitems ? 2 * capitems : 1024;
+            uint32_t *p = realloc(out->items, cap * sizeof(*p));
+            if (!p) {
+                rc = oom(c);
+                break;
+            }
+            out->items = p;
+            capitems = cap;
+        }
+        uint32_t code = set_code(out, &codes, &capdict, term);
+        if (!code) {
+            rc = oom(c);
+            break;
+        }
+        out->items[out->nitems++] = code;
+        rc = 0;
+    }
+    stmt_done(s);
+    table_free(&codes);
+    while (next <= n)
+        out->start[next++] = (uint32_t)out->nitems;
+    if (!out->ndict) { /* an empty dictionary still has code 0 */
+        out->dict = calloc(1, sizeof(char *));
+        out->ndict = out->dict ? 1 : 0;
+    }
+    return rc < 0 ? rc : 0;
 }
 
 int textmining_segment_key(const char *value, char *out, size_t outlen)

@@ -65,6 +65,21 @@ int textmining_emerging(struct ctx *c, const struct textmining_query *q, json_t 
  * against the overall mean. */
 int textmining_satisfaction(struct ctx *c, const struct textmining_query *q, json_t **out);
 
+/* A segment column (segx SET) of the stems of each customer's complaint
+ * texts: customer i (of ids, ascending) has items[start[i] .. start[i+1])
+ * into dict (dict[0] unused). */
+struct textmining_set {
+    uint32_t *start, *items;
+    char **dict;
+    size_t ndict, nitems;
+};
+/* Fills *out for the n customers ids with the stems of complaints written at
+ * or after since (Unix seconds). textmining_set_free releases it (also after
+ * a failure). */
+int textmining_customer_set(struct ctx *c, const int64_t *ids, size_t n, int64_t since,
+                            struct textmining_set *out);
+void textmining_set_free(struct textmining_set *s);
+
 /* The key a segment value is compared with in complaint_terms_90d (see
  * textmine_key): 0, or -1 when value has no word. */
 int textmining_segment_key(const char *value, char *out, size_t outlen);
