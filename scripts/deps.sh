@@ -8,8 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build_pkgs="build-essential pkg-config libsqlite3-dev libmicrohttpd-dev libjansson-dev
-  libsodium-dev libutf8proc-dev libstemmer-dev libcurl4-openssl-dev libgsl-dev libcmocka-dev zlib1g-dev nodejs npm"
-test_pkgs="chromium python3 python3-aiosmtpd dovecot-imapd sqlite3 clang libclang-rt-14-dev valgrind curl"
+  libsodium-dev libutf8proc-dev libstemmer-dev libcurl4-openssl-dev libgsl-dev libcmocka-dev zlib1g-dev libpq-dev nodejs npm"
+test_pkgs="chromium python3 python3-aiosmtpd dovecot-imapd sqlite3 clang libclang-rt-14-dev valgrind curl postgresql postgresql-contrib"
 bench_pkgs="wrk hyperfine sqlite3"
 
 want="$build_pkgs"

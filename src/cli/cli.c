@@ -76,6 +76,8 @@ const struct command commands[] = {
      "[--db PATH]"},
     {"checksum", cmd_checksum, "checksum of every row of the database (or per table)",
      "relatio checksum [--tables]"},
+    {"migrate", cmd_migrate, "copy a database into a new one (SQLite to PostgreSQL), verified",
+     "relatio migrate --from relatio.db --to postgres://USER@HOST:PORT/DB [--json]"},
     {"backup", cmd_backup, "online backup of the database", "relatio backup FILE [--db PATH]"},
     {"restore", cmd_restore, "restore a backup into the database",
      "relatio restore FILE [--db PATH]"},

@@ -12,13 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/backend.h"
 #include "util/embedded.h"
 #include "util/timeu.h"
 
 #define CACHE_SLOTS 512 /* power of two */
 
 struct stmt {
+    const struct store_ops *ops; /* first: see backend.h */
     struct store *st;
     sqlite3_stmt *s;
     char *sql; /* owned copy, the cache key */
@@ -26,6 +27,7 @@ struct stmt {
 };
 
 struct store {
+    const struct store_ops *ops; /* first: see backend.h */
     sqlite3 *db;
     int depth; /* nesting of store_begin: 1 transaction, more savepoints */
     struct stmt *cache[CACHE_SLOTS];
@@ -58,7 +60,7 @@ static const char *path_of(const char *url)
     return url;
 }
 
-int store_exec(struct store *st, const char *sql, struct err *e)
+static int sq_exec(struct store *st, const char *sql, struct err *e)
 {
     char *msg = NULL;
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
@@ -72,6 +74,9 @@ int store_exec(struct store *st, const char *sql, struct err *e)
     return 0;
 }
 
+static void sq_close(struct store *st);
+static int sq_check(struct store *st, struct err *e);
+
 static int set_pragmas(struct store *st, struct err *e)
 {
     const char *sync = getenv("RELATIO_SYNC");
@@ -82,32 +87,29 @@ static int set_pragmas(struct store *st, struct err *e)
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;"
              "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA mmap_size=2147418112;",
              sync && strcmp(sync, "FULL") == 0 ? "FULL" : "NORMAL");
-    return store_exec(st, sql, e);
+    return sq_exec(st, sql, e);
 }
 
-int store_open_raw(struct store **out, const char *url, struct err *e)
+static int sq_open_raw(struct store **out, const char *url, struct err *e)
 {
     *out = NULL;
-    if (!url || !*url)
-        return err_set(e, ERR_INVALID, "db", "no database given");
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return err_set(e, ERR_INVALID, "db", "the PostgreSQL backend is not built yet");
     struct store *st = calloc(1, sizeof(*st));
     if (!st)
         return err_set(e, ERR_INTERNAL, "", "out of memory");
+    st->ops = &sqlite_ops;
     int rc =
         sqlite3_open_v2(path_of(url), &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = err_set(e, ERR_UNAVAILABLE, "db", "cannot open database '%s': %s", url,
                      sqlite3_errmsg(st->db));
-        store_close(st);
+        sq_close(st);
         return rc;
     }
     sqlite3_busy_timeout(st->db, 10000);
     rc = set_pragmas(st, e);
     if (rc) {
-        store_close(st);
+        sq_close(st);
         return rc;
     }
     *out = st;
@@ -116,7 +118,7 @@ int store_open_raw(struct store **out, const char *url, struct err *e)
 
 static int migrate(struct store *st, struct err *e)
 {
-    int rc = store_exec(st,
+    int rc = sq_exec(st,
                         "CREATE TABLE IF NOT EXISTS schema_migrations ("
                         " name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
                         e);
@@ -135,7 +137,7 @@ static int migrate(struct store *st, struct err *e)
             goto out;
         if (n)
             continue;
-        rc = store_exec(st, (const char *)f->data, e);
+        rc = sq_exec(st, (const char *)f->data, e);
         if (rc) {
             char m[sizeof(e->msg)];
             snprintf(m, sizeof(m), "%s", e ? e->msg : "");
@@ -153,19 +155,6 @@ out:
     return rc;
 }
 
-int store_open(struct store **out, const char *url, struct err *e)
-{
-    int rc = store_open_raw(out, url, e);
-    if (rc)
-        return rc;
-    rc = migrate(*out, e);
-    if (rc) {
-        store_close(*out);
-        *out = NULL;
-    }
-    return rc;
-}
-
 static void stmt_free(struct stmt *s)
 {
     if (!s)
@@ -175,7 +164,7 @@ static void stmt_free(struct stmt *s)
     free(s);
 }
 
-void store_close(struct store *st)
+static void sq_close(struct store *st)
 {
     if (!st)
         return;
@@ -186,12 +175,6 @@ void store_close(struct store *st)
     free(st);
 }
 
-const char *store_backend(const struct store *st)
-{
-    (void)st;
-    return "sqlite";
-}
-
 /* Nested levels are savepoints, so an inner failure (one bad row of an
  * import) rolls back only its own work. */
 /* SQLite has one writer at a time. Threads of this process queue on a mutex
@@ -199,7 +182,7 @@ const char *store_backend(const struct store *st)
  * other processes still meet the busy timeout. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
-int store_begin(struct store *st, struct err *e)
+static int sq_begin(struct store *st, struct err *e)
 {
     char sql[48];
     if (st->depth == 0) {
@@ -208,7 +191,7 @@ int store_begin(struct store *st, struct err *e)
     } else {
         snprintf(sql, sizeof(sql), "SAVEPOINT s%d", st->depth);
     }
-    int rc = store_exec(st, sql, e);
+    int rc = sq_exec(st, sql, e);
     if (!rc)
         st->depth++;
     else if (st->depth == 0)
@@ -216,7 +199,7 @@ int store_begin(struct store *st, struct err *e)
     return rc;
 }
 
-int store_commit(struct store *st, struct err *e)
+static int sq_commit(struct store *st, struct err *e)
 {
     if (st->depth <= 0)
         return err_set(e, ERR_INTERNAL, "", "commit without a transaction");
@@ -226,15 +209,15 @@ int store_commit(struct store *st, struct err *e)
         snprintf(sql, sizeof(sql), "COMMIT");
     else
         snprintf(sql, sizeof(sql), "RELEASE s%d", st->depth);
-    int rc = store_exec(st, sql, e);
+    int rc = sq_exec(st, sql, e);
     if (rc && st->depth == 0)
-        store_exec(st, "ROLLBACK", NULL);
+        sq_exec(st, "ROLLBACK", NULL);
     if (st->depth == 0)
         pthread_mutex_unlock(&write_lock);
     return rc;
 }
 
-void store_rollback(struct store *st)
+static void sq_rollback(struct store *st)
 {
     if (st->depth <= 0)
         return;
@@ -245,27 +228,27 @@ void store_rollback(struct store *st)
     else
         snprintf(sql, sizeof(sql), "ROLLBACK TO s%d; RELEASE s%d", st->depth, st->depth);
     if (sqlite3_get_autocommit(st->db) == 0)
-        store_exec(st, sql, NULL);
+        sq_exec(st, sql, NULL);
     if (st->depth == 0)
         pthread_mutex_unlock(&write_lock);
 }
 
-int store_begin_read(struct store *st, struct err *e)
+static int sq_begin_read(struct store *st, struct err *e)
 {
     if (st->depth > 0)
         return 0;
-    return store_exec(st, "BEGIN DEFERRED", e);
+    return sq_exec(st, "BEGIN DEFERRED", e);
 }
 
-void store_end_read(struct store *st)
+static void sq_end_read(struct store *st)
 {
     if (st->depth == 0 && sqlite3_get_autocommit(st->db) == 0)
-        store_exec(st, "COMMIT", NULL);
+        sq_exec(st, "COMMIT", NULL);
 }
 
-int store_bulk(struct store *st, int on, struct err *e)
+static int sq_bulk(struct store *st, int on, struct err *e)
 {
-    return store_exec(st, on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL", e);
+    return sq_exec(st, on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=NORMAL", e);
 }
 
 static uint32_t hash_str(const char *s)
@@ -292,6 +275,7 @@ static int prepare(struct store *st, struct stmt **out, const char *sql, struct 
     struct stmt *s = calloc(1, sizeof(*s));
     if (!s)
         return err_set(e, ERR_INTERNAL, "", "out of memory");
+    s->ops = &sqlite_ops;
     s->st = st;
     s->sql = strdup(sql);
     int rc = sqlite3_prepare_v3(st->db, sql, -1, slot ? SQLITE_PREPARE_PERSISTENT : 0, &s->s, NULL);
@@ -357,17 +341,7 @@ static int query_va(struct store *st, struct stmt **out, struct err *e, const ch
     return rc;
 }
 
-int store_query(struct store *st, struct stmt **out, struct err *e, const char *sql,
-                const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = query_va(st, out, e, sql, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-int store_queryv(struct store *st, struct stmt **out, struct err *e, const char *sql,
+static int sq_queryv(struct store *st, struct stmt **out, struct err *e, const char *sql,
                  const struct bindv *args, int nargs)
 {
     int rc = prepare(st, out, sql, e);
@@ -398,47 +372,7 @@ int store_queryv(struct store *st, struct stmt **out, struct err *e, const char 
     return rc;
 }
 
-int store_run(struct store *st, int64_t *changes, struct err *e, const char *sql, const char *fmt,
-              ...)
-{
-    struct stmt *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = query_va(st, &s, e, sql, fmt, ap);
-    va_end(ap);
-    if (rc)
-        return rc;
-    while ((rc = stmt_step(s, e)) == 1)
-        ;
-    if (rc == 0 && changes)
-        *changes = sqlite3_changes64(st->db);
-    stmt_done(s);
-    return rc;
-}
-
-int store_int(struct store *st, int64_t *out, struct err *e, const char *sql, const char *fmt, ...)
-{
-    struct stmt *s = NULL;
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = query_va(st, &s, e, sql, fmt, ap);
-    va_end(ap);
-    if (rc)
-        return rc;
-    rc = stmt_step(s, e);
-    if (rc == 1) {
-        *out = stmt_int(s, 0);
-        /* finish the statement so RETURNING writes complete */
-        while ((rc = stmt_step(s, e)) == 1)
-            ;
-    } else if (rc == 0) {
-        rc = err_set(e, ERR_NOTFOUND, "", "not found");
-    }
-    stmt_done(s);
-    return rc;
-}
-
-int stmt_step(struct stmt *s, struct err *e)
+static int sq_step(struct stmt *s, struct err *e)
 {
     int rc = sqlite3_step(s->s);
     if (rc == SQLITE_ROW)
@@ -450,17 +384,17 @@ int stmt_step(struct stmt *s, struct err *e)
     return k;
 }
 
-int stmt_ncols(struct stmt *s)
+static int sq_ncols(struct stmt *s)
 {
     return sqlite3_column_count(s->s);
 }
 
-const char *stmt_colname(struct stmt *s, int col)
+static const char *sq_colname(struct stmt *s, int col)
 {
     return sqlite3_column_name(s->s, col);
 }
 
-char stmt_type(struct stmt *s, int col)
+static char sq_type(struct stmt *s, int col)
 {
     switch (sqlite3_column_type(s->s, col)) {
     case SQLITE_INTEGER:
@@ -474,27 +408,27 @@ char stmt_type(struct stmt *s, int col)
     }
 }
 
-int stmt_isnull(struct stmt *s, int col)
+static int sq_isnull(struct stmt *s, int col)
 {
     return sqlite3_column_type(s->s, col) == SQLITE_NULL;
 }
 
-int64_t stmt_int(struct stmt *s, int col)
+static int64_t sq_int(struct stmt *s, int col)
 {
     return sqlite3_column_int64(s->s, col);
 }
 
-double stmt_double(struct stmt *s, int col)
+static double sq_double(struct stmt *s, int col)
 {
     return sqlite3_column_double(s->s, col);
 }
 
-const char *stmt_text(struct stmt *s, int col)
+static const char *sq_text(struct stmt *s, int col)
 {
     return (const char *)sqlite3_column_text(s->s, col);
 }
 
-void stmt_done(struct stmt *s)
+static void sq_done(struct stmt *s)
 {
     if (!s)
         return;
@@ -506,7 +440,7 @@ void stmt_done(struct stmt *s)
     }
 }
 
-int store_backup(struct store *st, const char *path, void (*progress)(double, void *), void *arg,
+static int sq_backup(struct store *st, const char *path, void (*progress)(double, void *), void *arg,
                  struct err *e)
 {
     sqlite3 *dst = NULL;
@@ -543,18 +477,18 @@ int store_backup(struct store *st, const char *path, void (*progress)(double, vo
     return 0;
 }
 
-int store_restore(const char *url, const char *path, struct err *e)
+static int sq_restore(const char *url, const char *path, struct err *e)
 {
     struct store *src = NULL, *dst = NULL;
     if (access(path, R_OK) != 0)
         return err_set(e, ERR_NOTFOUND, "file", "cannot read backup '%s'", path);
-    int rc = store_open_raw(&src, path, e);
+    int rc = sq_open_raw(&src, path, e);
     if (rc)
         return rc;
-    rc = store_check(src, e);
+    rc = sq_check(src, e);
     if (rc)
         goto out;
-    rc = store_open_raw(&dst, url, e);
+    rc = sq_open_raw(&dst, url, e);
     if (rc)
         goto out;
     sqlite3_backup *b = sqlite3_backup_init(dst->db, "main", src->db, "main");
@@ -567,12 +501,12 @@ int store_restore(const char *url, const char *path, struct err *e)
     if (brc != SQLITE_DONE)
         rc = err_set(e, ERR_INTERNAL, "", "restore failed: %s", sqlite3_errstr(brc));
 out:
-    store_close(src);
-    store_close(dst);
+    sq_close(src);
+    sq_close(dst);
     return rc;
 }
 
-int store_check(struct store *st, struct err *e)
+static int sq_check(struct store *st, struct err *e)
 {
     struct stmt *s = NULL;
     int rc = store_query(st, &s, e, "PRAGMA integrity_check", "");
@@ -589,36 +523,38 @@ int store_check(struct store *st, struct err *e)
     return rc;
 }
 
-/* A row's hash: BLAKE2b of its columns, each tagged with its type. Rows are
- * combined by adding their hashes lane by lane, so the table's checksum does
- * not depend on the order rows are stored in (a row deleted and inserted
- * again, as an undo does, leaves it unchanged). */
+/* A row's hash, with the canonical value text of backend.h. */
 static void row_hash(sqlite3_stmt *q, uint64_t sum[2])
 {
     crypto_generichash_state h;
-    uint64_t d[2];
-    crypto_generichash_init(&h, NULL, 0, sizeof(d));
+    row_hash_begin(&h);
     for (int c = 0; c < sqlite3_column_count(q); c++) {
-        const unsigned char *v = sqlite3_column_text(q, c);
-        int len = sqlite3_column_bytes(q, c);
-        unsigned char tag = (unsigned char)sqlite3_column_type(q, c);
-        crypto_generichash_update(&h, &tag, 1);
-        if (v)
-            crypto_generichash_update(&h, v, (unsigned long long)len);
-        crypto_generichash_update(&h, (const unsigned char *)"\x1f", 1);
+        switch (sqlite3_column_type(q, c)) {
+        case SQLITE_NULL:
+            row_hash_text(&h, NULL, 0);
+            break;
+        case SQLITE_INTEGER:
+            row_hash_int(&h, sqlite3_column_int64(q, c));
+            break;
+        case SQLITE_FLOAT:
+            row_hash_double(&h, sqlite3_column_double(q, c));
+            break;
+        default: {
+            const char *v = (const char *)sqlite3_column_text(q, c);
+            row_hash_text(&h, v ? v : "", (size_t)sqlite3_column_bytes(q, c));
+        }
+        }
     }
-    crypto_generichash_final(&h, (unsigned char *)d, sizeof(d));
-    sum[0] += d[0];
-    sum[1] += d[1];
+    row_hash_end(&h, sum);
 }
 
-int store_checksum_tables(struct store *st, void (*fn)(const char *table, const char *hex, void *arg),
+static int sq_checksum_tables(struct store *st, void (*fn)(const char *table, const char *hex, void *arg),
                           void *arg, struct err *e)
 {
     struct stmt *tables = NULL;
     int rc = store_query(st, &tables, e,
                          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
-                         "'sqlite_%' ORDER BY name",
+                         "'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
                          "");
     if (rc)
         return rc;
@@ -643,34 +579,13 @@ int store_checksum_tables(struct store *st, void (*fn)(const char *table, const 
         }
         sqlite3_finalize(q);
         char hex[64];
-        snprintf(hex, sizeof(hex), "%016llx%016llx", (unsigned long long)(sum[0] ^ rows),
-                 (unsigned long long)sum[1]);
+        table_hash_hex(hex, sum, rows);
         fn(names[t], hex, arg);
     }
     return 0;
 }
 
-static void checksum_fold(const char *table, const char *hex, void *arg)
-{
-    crypto_generichash_state *h = arg;
-    crypto_generichash_update(h, (const unsigned char *)table, strlen(table) + 1);
-    crypto_generichash_update(h, (const unsigned char *)hex, strlen(hex) + 1);
-}
-
-int store_checksum(struct store *st, char out[65], struct err *e)
-{
-    crypto_generichash_state h;
-    unsigned char digest[16];
-    crypto_generichash_init(&h, NULL, 0, sizeof(digest));
-    int rc = store_checksum_tables(st, checksum_fold, &h, e);
-    if (rc)
-        return rc;
-    crypto_generichash_final(&h, digest, sizeof(digest));
-    sodium_bin2hex(out, 65, digest, sizeof(digest));
-    return 0;
-}
-
-int store_references(struct store *st, const char *table,
+static int sq_references(struct store *st, const char *table,
                      int (*fn)(const char *table, const char *column, int has_id, void *arg),
                      void *arg, struct err *e)
 {
@@ -701,3 +616,48 @@ int store_references(struct store *st, const char *table,
     }
     return 0;
 }
+
+static int64_t sq_changes(struct store *st)
+{
+    return sqlite3_changes64(st->db);
+}
+
+static int sq_reset_ids(struct store *st, const char *table, struct err *e)
+{
+    (void)st;
+    (void)table;
+    (void)e;
+    return 0; /* an INTEGER PRIMARY KEY follows the largest id by itself */
+}
+
+const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .open_raw = sq_open_raw,
+    .migrate = migrate,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .begin_read = sq_begin_read,
+    .end_read = sq_end_read,
+    .bulk = sq_bulk,
+    .exec = sq_exec,
+    .query_va = query_va,
+    .queryv = sq_queryv,
+    .changes = sq_changes,
+    .step = sq_step,
+    .ncols = sq_ncols,
+    .colname = sq_colname,
+    .isnull = sq_isnull,
+    .type = sq_type,
+    .col_int = sq_int,
+    .col_double = sq_double,
+    .col_text = sq_text,
+    .done = sq_done,
+    .backup = sq_backup,
+    .restore = sq_restore,
+    .check = sq_check,
+    .checksum_tables = sq_checksum_tables,
+    .references = sq_references,
+    .reset_ids = sq_reset_ids,
+};

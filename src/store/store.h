@@ -2,8 +2,9 @@
  * The storage interface: a connection to a SQL database, prepared statements
  * with '?' placeholders, transactions, migrations and backup. Services above
  * write portable SQL; nothing backend-specific leaks past this header. The
- * SQLite implementation is store/sqlite.c; PostgreSQL will sit behind the same
- * calls. One connection per thread: a struct store is not thread-safe.
+ * SQLite implementation is store/sqlite.c, the PostgreSQL one store/postgres.c;
+ * store/store.c picks one by the URL. One connection per thread: a struct
+ * store is not thread-safe.
  */
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
@@ -15,8 +16,9 @@ struct store;
 struct stmt;
 
 /* Opens the database named by url: a file path or "sqlite:PATH" (creating it),
- * applies the pending migrations in one transaction, and sets the durability
- * pragmas. Caller owns *out and frees it with store_close. */
+ * or a PostgreSQL URL "postgres://user@host:port/db" (libpq's syntax), applies
+ * the pending migrations of its dialect in one transaction, and sets the
+ * durability pragmas. Caller owns *out and frees it with store_close. */
 int store_open(struct store **out, const char *url, struct err *e);
 /* Opens without migrating (for restore and read-only tools). */
 int store_open_raw(struct store **out, const char *url, struct err *e);
@@ -106,5 +108,8 @@ int store_checksum_tables(struct store *st, void (*fn)(const char *table, const 
 int store_references(struct store *st, const char *table,
                      int (*fn)(const char *table, const char *column, int has_id, void *arg),
                      void *arg, struct err *e);
+/* After rows were inserted with explicit ids (a copy between databases):
+ * makes the next generated id of table follow its largest. */
+int store_reset_ids(struct store *st, const char *table, struct err *e);
 
 #endif

@@ -27,9 +27,27 @@ export function cli(args, { input, env } = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+// The PostgreSQL pass (scripts/test.sh): RELATIO_TEST_PG is the private
+// cluster's URL without a database; each server gets a database of its own,
+// created here and dropped when it stops.
+export const PG = process.env.RELATIO_TEST_PG || '';
+let pgCount = 0;
+function psql(sql) {
+  const r = spawnSync('psql', [`${PG}/postgres`, '-qAtX', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { encoding: 'utf8' });
+  assert.equal(r.status, 0, `psql ${sql}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+export function pgDatabase() {
+  const name = `t_${process.pid}_${++pgCount}_${Math.random().toString(36).slice(2, 8)}`;
+  psql(`CREATE DATABASE ${name}`);
+  return { url: `${PG}/${name}`, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
 export async function startServer({ env } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relatio-api-'));
-  const db = path.join(dir, 't.db');
+  const pg = PG ? pgDatabase() : null;
+  const db = pg ? pg.url : path.join(dir, 't.db');
   const add = cli(['user', 'add', '--db', db, '--email', 'admin@example.com', '--role', 'admin',
     '--name', 'Admin', '--password-stdin'], { input: 'secret-pass\n' });
   assert.equal(add.status, 0, add.stderr);
@@ -71,6 +89,7 @@ export async function startServer({ env } = {}) {
       proc.kill('SIGTERM');
       const { code, sig } = await exited;
       rmSync(dir, { recursive: true, force: true });
+      if (pg) pg.drop();
       assert.equal(code, 0, `server exit ${code} ${sig}: ${stderr.slice(-4000)}`);
     },
   };
