@@ -113,7 +113,8 @@ double bgnbd_loglik(const struct bgnbd_params *p, const struct clv_summary *s, s
 /* Customers sharing (x, t_x, T), counted once with weight w. */
 struct group {
     int32_t x;
-    uint32_t xi; /* index of x among the distinct frequencies */
+    uint32_t xi;      /* index of x among the distinct frequencies */
+    uint32_t ti, txi; /* indexes of T and t_x among the distinct times */
     double t_x, T, w;
 };
 
@@ -124,12 +125,20 @@ struct xterm {
     double ln_bx1;        /* log(b + x - 1), x > 0 */
 };
 
+/* Terms that depend on a time only: log(alpha + t) and 1 / (alpha + t). */
+struct tterm {
+    double ln, inv;
+};
+
 struct fit_ctx {
     struct group *g;
     size_t ng;
     int32_t *xs; /* distinct frequencies */
     struct xterm *xt;
     size_t nx;
+    double *ts; /* distinct times (T and t_x values), ascending */
+    struct tterm *tt;
+    size_t nt;
     double weight; /* number of customers */
 };
 
@@ -143,7 +152,15 @@ static int cmp_group(const void *pa, const void *pb)
     return (a->T > b->T) - (a->T < b->T);
 }
 
-/* The mean negative log-likelihood and its gradient in log-parameters. */
+static int cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The mean negative log-likelihood and its gradient in log-parameters.
+ * Per distinct x: the gamma-function terms; per distinct time: one
+ * logarithm; per group: one exponential and one logarithm. */
 static int objective(const double *phi, double *f, double *grad, void *vctx)
 {
     const struct fit_ctx *c = vctx;
@@ -168,25 +185,32 @@ static int objective(const double *phi, double *f, double *grad, void *vctx)
             t->d2b = ps_ab + digamma(b + x) - ps_b - ps_abx;
         }
     }
+    for (size_t i = 0; i < c->nt; i++) {
+        c->tt[i].ln = log(al + c->ts[i]);
+        c->tt[i].inv = 1 / (al + c->ts[i]);
+    }
     double ll = 0, gr = 0, gal = 0, ga = 0, gb = 0, ln_a = log(a);
     for (size_t i = 0; i < c->ng; i++) {
         const struct group *g = &c->g[i];
         const struct xterm *t = &c->xt[g->xi];
-        double rx = r + g->x, ln_T = log(al + g->T);
-        double a3 = -rx * ln_T, lse = a3, w3 = 1, w4 = 0, ln_tx = 0;
+        const struct tterm *tT = &c->tt[g->ti];
+        double rx = r + g->x, ln_T = tT->ln;
+        double a3 = -rx * ln_T, lse = a3, w3 = 1, w4 = 0, ln_tx = 0, inv_tx = 0;
         if (g->x > 0) {
-            ln_tx = log(al + g->t_x);
-            double a4 = ln_a - t->ln_bx1 - rx * ln_tx;
-            double m = a3 > a4 ? a3 : a4, e3 = exp(a3 - m), e4 = exp(a4 - m);
-            lse = m + log(e3 + e4);
-            w3 = e3 / (e3 + e4);
-            w4 = e4 / (e3 + e4);
+            ln_tx = c->tt[g->txi].ln;
+            inv_tx = c->tt[g->txi].inv;
+            /* log(e^a3 + e^a4) and the shares of each term, from the
+             * larger one: exp never overflows */
+            double a4 = ln_a - t->ln_bx1 - rx * ln_tx, d = a4 - a3;
+            double e = exp(-fabs(d)), s = 1 / (1 + e);
+            lse = (d > 0 ? a4 : a3) + log1p(e);
+            w3 = d > 0 ? e * s : s;
+            w4 = d > 0 ? s : e * s;
         }
         ll += g->w * (t->a12 + lse);
         if (grad) {
             gr += g->w * (t->d1r - w3 * ln_T - w4 * ln_tx);
-            gal +=
-                g->w * (r / al - w3 * rx / (al + g->T) - (g->x > 0 ? w4 * rx / (al + g->t_x) : 0));
+            gal += g->w * (r / al - w3 * rx * tT->inv - w4 * rx * inv_tx);
             ga += g->w * (t->d2a + w4 / a);
             gb += g->w * (t->d2b - (g->x > 0 ? w4 / (b + g->x - 1) : 0));
         }
@@ -200,6 +224,89 @@ static int objective(const double *phi, double *f, double *grad, void *vctx)
     }
     return isfinite(*f) ? 0 : -1;
 }
+
+static void ctx_free(struct fit_ctx *c)
+{
+    free(c->g);
+    free(c->xs);
+    free(c->xt);
+    free(c->ts);
+    free(c->tt);
+}
+
+static uint32_t time_index(const struct fit_ctx *c, double t)
+{
+    const double *hit = bsearch(&t, c->ts, c->nt, sizeof(*c->ts), cmp_double);
+    return (uint32_t)(hit - c->ts);
+}
+
+/* The objective's data from every stride-th usable row of s[n] (stride 1:
+ * all of them): equal triples merged, distinct x and times listed. 0 or
+ * -1 (out of memory). */
+static int ctx_build(struct fit_ctx *c, const struct clv_summary *s, size_t n, size_t used,
+                     size_t stride)
+{
+    memset(c, 0, sizeof(*c));
+    size_t want = (used + stride - 1) / stride;
+    c->g = malloc(want * sizeof(*c->g));
+    if (!c->g)
+        return -1;
+    size_t k = 0, u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i].x < 0)
+            continue;
+        if (u++ % stride == 0 && k < want)
+            c->g[k++] = (struct group){s[i].x, 0, 0, 0, s[i].t_x, s[i].T, 1};
+    }
+    qsort(c->g, k, sizeof(*c->g), cmp_group);
+    /* merge equal triples; the sort also brings equal x together */
+    size_t ng = 0, nx = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (ng > 0 && cmp_group(&c->g[ng - 1], &c->g[i]) == 0) {
+            c->g[ng - 1].w += 1;
+            continue;
+        }
+        if (ng == 0 || c->g[ng - 1].x != c->g[i].x)
+            nx++;
+        c->g[ng++] = c->g[i];
+    }
+    c->ng = ng;
+    c->nx = nx;
+    c->weight = (double)k;
+    c->xs = malloc(nx * sizeof(*c->xs));
+    c->xt = malloc(nx * sizeof(*c->xt));
+    c->ts = malloc(2 * ng * sizeof(*c->ts));
+    if (!c->xs || !c->xt || !c->ts)
+        return -1;
+    size_t xi = 0, nt = 0;
+    for (size_t i = 0; i < ng; i++) {
+        if (i > 0 && c->g[i].x != c->g[i - 1].x)
+            xi++;
+        c->xs[xi] = c->g[i].x;
+        c->g[i].xi = (uint32_t)xi;
+        c->ts[nt++] = c->g[i].T;
+        c->ts[nt++] = c->g[i].t_x;
+    }
+    qsort(c->ts, nt, sizeof(*c->ts), cmp_double);
+    size_t nu = 0;
+    for (size_t i = 0; i < nt; i++)
+        if (nu == 0 || c->ts[i] != c->ts[nu - 1])
+            c->ts[nu++] = c->ts[i];
+    c->nt = nu;
+    c->tt = malloc(nu * sizeof(*c->tt));
+    if (!c->tt)
+        return -1;
+    for (size_t i = 0; i < ng; i++) {
+        c->g[i].ti = time_index(c, c->g[i].T);
+        c->g[i].txi = time_index(c, c->g[i].t_x);
+    }
+    return 0;
+}
+
+/* Above this many customers, a fit on an evenly spread sample of about
+ * FIT_SAMPLE of them gives the start of the full fit, which then needs only
+ * a few BFGS steps instead of the whole simplex search. */
+#define FIT_SAMPLE 20000
 
 int bgnbd_fit(struct bgnbd_fit *out, const struct clv_summary *s, size_t n,
               const struct mle_options *o, struct err *e)
@@ -218,49 +325,30 @@ int bgnbd_fit(struct bgnbd_fit *out, const struct clv_summary *s, size_t n,
         return err_set(e, ERR_INVALID, "summary", "no customer to fit");
 
     int rc = 0;
-    struct fit_ctx c = {0};
-    c.g = malloc(used * sizeof(*c.g));
-    if (!c.g) {
-        rc = err_set(e, ERR_INTERNAL, "", "out of memory");
-        goto out;
-    }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i].x >= 0)
-            c.g[k++] = (struct group){s[i].x, 0, s[i].t_x, s[i].T, 1};
-    }
-    qsort(c.g, used, sizeof(*c.g), cmp_group);
-    /* merge equal triples; the sort also brings equal x together */
-    size_t ng = 0, nx = 0;
-    for (size_t i = 0; i < used; i++) {
-        if (ng > 0 && cmp_group(&c.g[ng - 1], &c.g[i]) == 0) {
-            c.g[ng - 1].w += 1;
-            continue;
-        }
-        if (ng == 0 || c.g[ng - 1].x != c.g[i].x)
-            nx++;
-        c.g[ng++] = c.g[i];
-    }
-    c.ng = ng;
-    c.nx = nx;
-    c.weight = (double)used;
-    c.xs = malloc(nx * sizeof(*c.xs));
-    c.xt = malloc(nx * sizeof(*c.xt));
-    if (!c.xs || !c.xt) {
-        rc = err_set(e, ERR_INTERNAL, "", "out of memory");
-        goto out;
-    }
-    size_t xi = 0;
-    for (size_t i = 0; i < ng; i++) {
-        if (i > 0 && c.g[i].x != c.g[i - 1].x)
-            xi++;
-        c.xs[xi] = c.g[i].x;
-        c.g[i].xi = (uint32_t)xi;
-    }
-
-    const double start[4] = {1, 1, 1, 1};
+    struct fit_ctx c = {0}, sc = {0};
+    struct mle_options opt;
+    if (o)
+        opt = *o;
+    else
+        mle_options_default(&opt);
+    double start[4] = {1, 1, 1, 1};
     struct mle_result m;
-    if (mle_minimise(&m, 4, start, objective, &c, c.weight, o) < 0) {
+    if (used >= 2 * FIT_SAMPLE) {
+        if (ctx_build(&sc, s, n, used, used / FIT_SAMPLE)) {
+            rc = err_set(e, ERR_INTERNAL, "", "out of memory");
+            goto out;
+        }
+        if (mle_minimise(&m, 4, start, objective, &sc, sc.weight, &opt) == 0) {
+            for (int i = 0; i < 4; i++)
+                start[i] = m.theta[i];
+            opt.polish = 1;
+        }
+    }
+    if (ctx_build(&c, s, n, used, 1)) {
+        rc = err_set(e, ERR_INTERNAL, "", "out of memory");
+        goto out;
+    }
+    if (mle_minimise(&m, 4, start, objective, &c, c.weight, &opt) < 0) {
         rc = err_set(e, ERR_INTERNAL, "", "the optimiser could not start");
         goto out;
     }
@@ -268,13 +356,12 @@ int bgnbd_fit(struct bgnbd_fit *out, const struct clv_summary *s, size_t n,
     out->se = (struct bgnbd_params){m.se[0], m.se[1], m.se[2], m.se[3]};
     out->ll = -m.f * c.weight;
     out->n = used;
-    out->groups = ng;
+    out->groups = c.ng;
     out->iterations = m.iterations;
     out->converged = m.converged;
 out:
-    free(c.g);
-    free(c.xs);
-    free(c.xt);
+    ctx_free(&sc);
+    ctx_free(&c);
     return rc;
 }
 

@@ -115,6 +115,46 @@ static int objective(const double *phi, double *f, double *grad, void *vctx)
     return isfinite(*f) ? 0 : -1;
 }
 
+static void ctx_free(struct fit_ctx *c)
+{
+    free(c->r);
+    free(c->xs);
+    free(c->xt);
+}
+
+/* The objective's data from every stride-th usable row of s[n] (stride 1:
+ * all of them). 0 or -1 (out of memory). */
+static int ctx_build(struct fit_ctx *c, const struct clv_summary *s, size_t n, size_t used,
+                     size_t stride)
+{
+    memset(c, 0, sizeof(*c));
+    size_t want = (used + stride - 1) / stride;
+    c->r = malloc(want * sizeof(*c->r));
+    c->xs = malloc(want * sizeof(*c->xs));
+    c->xt = malloc(want * sizeof(*c->xt));
+    if (!c->r || !c->xs || !c->xt)
+        return -1;
+    size_t k = 0, u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!usable(&s[i]) || u++ % stride != 0 || k == want)
+            continue;
+        double x = s[i].x, m = s[i].zbar;
+        c->r[k++] = (struct row){0, x, x * m, log(m) + log(x), log(m)};
+    }
+    c->n = k;
+    qsort(c->r, k, sizeof(*c->r), cmp_row);
+    for (size_t i = 0; i < k; i++) {
+        if (i == 0 || c->r[i].x != c->r[i - 1].x)
+            c->xs[c->nx++] = c->r[i].x;
+        c->r[i].xi = (uint32_t)(c->nx - 1);
+    }
+    return 0;
+}
+
+/* Above this many customers, a fit on an evenly spread sample of about
+ * FIT_SAMPLE of them gives the start of the full fit (BFGS steps only). */
+#define FIT_SAMPLE 20000
+
 int gg_fit(struct gg_fit *out, const struct clv_summary *s, size_t n, const struct mle_options *o,
            struct err *e)
 {
@@ -126,32 +166,30 @@ int gg_fit(struct gg_fit *out, const struct clv_summary *s, size_t n, const stru
         return err_set(e, ERR_INVALID, "summary", "no customer with repeat transactions");
 
     int rc = 0;
-    struct fit_ctx c = {0};
-    c.r = malloc(used * sizeof(*c.r));
-    c.xs = malloc(used * sizeof(*c.xs));
-    c.xt = malloc(used * sizeof(*c.xt));
-    if (!c.r || !c.xs || !c.xt) {
+    struct fit_ctx c = {0}, sc = {0};
+    struct mle_options opt;
+    if (o)
+        opt = *o;
+    else
+        mle_options_default(&opt);
+    double start[3] = {1, 1, 1};
+    struct mle_result m;
+    if (used >= 2 * FIT_SAMPLE) {
+        if (ctx_build(&sc, s, n, used, used / FIT_SAMPLE)) {
+            rc = err_set(e, ERR_INTERNAL, "", "out of memory");
+            goto out;
+        }
+        if (mle_minimise(&m, 3, start, objective, &sc, (double)sc.n, &opt) == 0) {
+            for (int i = 0; i < 3; i++)
+                start[i] = m.theta[i];
+            opt.polish = 1;
+        }
+    }
+    if (ctx_build(&c, s, n, used, 1)) {
         rc = err_set(e, ERR_INTERNAL, "", "out of memory");
         goto out;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!usable(&s[i]))
-            continue;
-        double x = s[i].x, m = s[i].zbar;
-        c.r[k++] = (struct row){0, x, x * m, log(m) + log(x), log(m)};
-    }
-    c.n = used;
-    qsort(c.r, used, sizeof(*c.r), cmp_row);
-    for (size_t i = 0; i < used; i++) {
-        if (i == 0 || c.r[i].x != c.r[i - 1].x)
-            c.xs[c.nx++] = c.r[i].x;
-        c.r[i].xi = (uint32_t)(c.nx - 1);
-    }
-
-    const double start[3] = {1, 1, 1};
-    struct mle_result m;
-    if (mle_minimise(&m, 3, start, objective, &c, (double)used, o) < 0) {
+    if (mle_minimise(&m, 3, start, objective, &c, (double)used, &opt) < 0) {
         rc = err_set(e, ERR_INTERNAL, "", "the optimiser could not start");
         goto out;
     }
@@ -162,9 +200,8 @@ int gg_fit(struct gg_fit *out, const struct clv_summary *s, size_t n, const stru
     out->iterations = m.iterations;
     out->converged = m.converged;
 out:
-    free(c.r);
-    free(c.xs);
-    free(c.xt);
+    ctx_free(&sc);
+    ctx_free(&c);
     return rc;
 }
 

@@ -24,9 +24,12 @@ struct mle_options {
     double size_tol; /* simplex size at which Nelder-Mead stops, in log units */
     double grad_tol; /* gradient norm (per customer) at which BFGS stops */
     double step;     /* initial simplex step, in log units */
+    int polish;      /* 1: theta0 is already near the optimum (a fit on a
+                        sample): BFGS alone from it, and the whole two-stage
+                        search only if BFGS does not converge there */
 };
 
-/* max_iter 4000, size_tol 1e-7, grad_tol 1e-9, step 0.5. */
+/* max_iter 4000, size_tol 1e-7, grad_tol 1e-9, step 0.5, polish 0. */
 void mle_options_default(struct mle_options *o);
 
 struct mle_result {

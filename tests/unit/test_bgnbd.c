@@ -17,6 +17,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "analytics/bgnbd.h"
+#include "analytics/gammagamma.h"
 
 /* Timings are asserted, except under valgrind (make check), which runs the
  * code some 50 times slower. */
@@ -258,6 +259,69 @@ static void test_parameter_recovery(void **state)
     free(s);
 }
 
+/* Above 40,000 customers the fit starts from a fit on a sample and only
+ * polishes on the whole: it must still end at the whole data's optimum,
+ * where moving any parameter by 0.05 % in either direction lowers the
+ * log-likelihood (a fit stopped short of it fails this). */
+static void test_sampled_start_reaches_optimum(void **state)
+{
+    (void)state;
+    const struct bgnbd_params truth = {0.6, 4.0, 0.8, 2.5};
+    enum { N = 120000 };
+    struct clv_summary *s = malloc(N * sizeof(*s));
+    assert_non_null(s);
+    simulate(s, N, &truth, 52, 156, 99);
+    /* whole days in weeks, as the service summarises: many equal triples */
+    for (size_t i = 0; i < N; i++) {
+        s[i].t_x = floor(s[i].t_x * 7) / 7;
+        s[i].T = floor(s[i].T * 7) / 7;
+    }
+    struct bgnbd_fit fit;
+    assert_int_equal(bgnbd_fit(&fit, s, N, NULL, NULL), 0);
+    assert_true(fit.converged);
+    assert_true(fit.groups < N);
+    assert_true(fabs(fit.ll - bgnbd_loglik(&fit.p, s, N)) < 1e-6 * fabs(fit.ll));
+    for (int k = 0; k < 4; k++) {
+        for (int sign = -1; sign <= 1; sign += 2) {
+            struct bgnbd_params q = fit.p;
+            double *v = k == 0 ? &q.r : k == 1 ? &q.alpha : k == 2 ? &q.a : &q.b;
+            *v *= 1 + sign * 5e-4;
+            assert_true(bgnbd_loglik(&q, s, N) < fit.ll);
+        }
+    }
+    assert_true(close_rel(fit.p.r, truth.r, 0.1));
+    assert_true(close_rel(fit.p.alpha, truth.alpha, 0.1));
+
+    /* Gamma-Gamma the same way, on spends drawn for these customers */
+    const struct gg_params gt = {6.0, 4.0, 15.0};
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(rng);
+    gsl_rng_set(rng, 5);
+    size_t used = 0;
+    for (size_t i = 0; i < N; i++) {
+        double nu = gsl_ran_gamma(rng, gt.q, 1 / gt.v), sum = 0;
+        for (int32_t j = 0; j < s[i].x; j++)
+            sum += gsl_ran_gamma(rng, gt.p, 1 / nu);
+        s[i].zbar = s[i].x > 0 ? sum / s[i].x : 0;
+        used += s[i].x > 0;
+    }
+    gsl_rng_free(rng);
+    assert_true(used > 40000);
+    struct gg_fit gf;
+    assert_int_equal(gg_fit(&gf, s, N, NULL, NULL), 0);
+    assert_true(gf.converged);
+    for (int k = 0; k < 3; k++) {
+        for (int sign = -1; sign <= 1; sign += 2) {
+            struct gg_params q = gf.p;
+            double *v = k == 0 ? &q.p : k == 1 ? &q.q : &q.v;
+            *v *= 1 + sign * 5e-4;
+            assert_true(gg_loglik(&q, s, N) < gf.ll);
+        }
+    }
+    assert_true(close_rel(gf.p.q, gt.q, 0.1));
+    free(s);
+}
+
 /* Tens of thousands of customers with continuous times (no grouping
  * possible): the fit stays well under 2 s. */
 static void test_fit_speed(void **state)
@@ -294,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_internal_consistency),
         cmocka_unit_test(test_parameter_recovery),
         cmocka_unit_test(test_fit_speed),
+        cmocka_unit_test(test_sampled_start_reaches_optimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
