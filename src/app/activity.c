@@ -693,11 +693,14 @@ static const char *const timeline_sources[] = {
     "SELECT 'campaign', COALESCE(sent_at, created_at), id, channel, 'outbound', COALESCE(subject, "
     "substr(body, 1, 80)), last_error, status, NULL, NULL FROM send_queue WHERE customer_id = ?1 "
     "AND campaign_id IS NOT NULL AND status IN ('sent', 'bounced', 'failed')",
+    "SELECT 'form', s.at, s.id, 'web', 'inbound', f.name, s.page_url, f.kind, NULL, NULL FROM "
+    "form_submissions s JOIN forms f ON f.id = s.form_id WHERE s.customer_id = ?1",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
 #define TIMELINE_KINDS                                                                             \
-    "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket|segment|campaign"
+    "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket|segment|campaign|" \
+    "form"
 
 static char timeline_sql[16384];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

@@ -58,6 +58,9 @@ const struct event_type rule_event_types[] = {
     {"loyalty.tier_changed", "from|to|from_name|to_name|tier_points", "a member changed tier"},
     {"customer.flagged", "flag|reason|rule_id|depth", "a rule set a flag on the customer"},
     {"customer.tagged", "tag|rule_id|depth", "a rule added a tag to the customer"},
+    {"form.submitted",
+     "form_id|form_key|form|kind|submission_id|created|campaign|source|visitor_joined",
+     "a web form submitted (contact, newsletter, contest, event, referral)"},
     {NULL, NULL, NULL},
 };
 

@@ -386,6 +386,42 @@ static int visit_open(struct ctx *c, struct visit *v, int64_t now)
     return rc;
 }
 
+int track_join_visitor(struct ctx *c, const char *site_key, const char *visitor, int64_t cid,
+                       int *joined)
+{
+    *joined = 0;
+    if (!site_key || !visitor || !visitor_valid(visitor))
+        return 0;
+    struct visit v = {0};
+    v.key = site_key;
+    v.visitor = visitor;
+    struct stmt *s = NULL;
+    int rc = store_query(c->st, &s, &c->err,
+                         "SELECT w.site_id, w.customer_id, w.guest_id, w.session_id, w.last_seen "
+                         "FROM web_visitors w JOIN track_sites t ON t.id = w.site_id WHERE t.key "
+                         "= ? AND w.visitor = ?",
+                         "ss", site_key, visitor);
+    if (rc)
+        return rc;
+    rc = stmt_step(s, &c->err);
+    if (rc == 1) {
+        v.site_id = stmt_int(s, 0);
+        v.customer_id = stmt_int(s, 1);
+        v.guest_id = stmt_int(s, 2);
+        v.session_id = stmt_isnull(s, 3) ? 0 : stmt_int(s, 3);
+        v.last_at = stmt_int(s, 4);
+    }
+    stmt_done(s);
+    if (rc <= 0)
+        return rc; /* an unknown visitor has no history to join */
+    if (v.customer_id != v.guest_id && v.customer_id != cid)
+        return 0; /* known as someone else: only a signed identify moves it */
+    rc = stitch(c, &v, cid, time_now());
+    if (!rc)
+        *joined = 1;
+    return rc;
+}
+
 /* 1 when the customer's latest tracking decision is a refusal. */
 static int tracking_refused(struct ctx *c, int64_t cid)
 {

@@ -56,6 +56,13 @@ int track_collect_grouped(struct ctx *c, const struct collect_req *rq, const jso
 int track_sign_identity(struct ctx *c, const char *site_key, int64_t customer_id, int64_t expires,
                         char **out);
 
+/* Joins the anonymous history of visitor on the site with site_key to
+ * customer cid (a lead form filled in by that visitor), in the caller's
+ * transaction: *joined = 1 when done; 0 when the visitor is unknown or
+ * already known as another customer (that needs a signed identify). */
+int track_join_visitor(struct ctx *c, const char *site_key, const char *visitor, int64_t cid,
+                       int *joined);
+
 /* Audience report over [from, to): visitors, sessions, top pages, sources,
  * referrers, search keywords, funnel. site_key NULL: every site. */
 int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, json_t **out);

@@ -67,6 +67,9 @@ int h_customers_recommendations(struct req *r, struct resp *w);
 extern const struct route loyalty_routes[];
 extern const struct route surveys_routes[];
 
+/* web forms and lead capture, staff and public sides (h_forms.c) */
+extern const struct route forms_routes[];
+
 /* web tracking and the customer portal (h_tracking.c, h_portal.c) */
 extern const struct route tracking_routes[];
 extern const struct route portal_routes[];

@@ -25,6 +25,8 @@ struct req {
     const char *params[HTTP_MAX_PARAMS]; /* path parameters in order, raw */
     int64_t id;                          /* the first numeric path parameter */
     json_t *body;                        /* parsed JSON object body, or NULL */
+    const char *raw;                     /* the body's bytes as received (signed webhooks) */
+    size_t raw_len;
     struct ctx c;                        /* the call: app, store, actor, error */
     char session[65];                    /* session token when signed in by cookie */
 };

@@ -150,6 +150,7 @@ static const struct route *const tables[] = {
     tickets_routes,
     kb_routes,
     campaigns_routes,
+    forms_routes,
     textmining_routes,
     settings_routes,
     NULL,

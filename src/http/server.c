@@ -478,6 +478,7 @@ static int is_api(const char *url)
 {
     return strncmp(url, "/api/", 5) == 0 || strcmp(url, "/healthz") == 0 ||
            strcmp(url, "/metrics") == 0 || strcmp(url, "/t/collect") == 0 ||
+           strncmp(url, "/f/", 3) == 0 ||
            strncmp(url, "/portal/v1/", 11) == 0;
 }
 
@@ -524,6 +525,8 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
     r.conn = conn;
     r.method = method;
     r.url = url;
+    r.raw = rs->body;
+    r.raw_len = rs->len;
     int rc = ctx_init(&r.c, sv->app, NULL);
     int found = -1, path_matched = 0, reading = 0;
     char allow[128] = "";
@@ -566,6 +569,9 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
          * its body is not JSON and is left unparsed */
         if (!rc && !(rt->roles == 0 && is_form_post(&r)))
             rc = parse_body(&r, rs);
+        else if (!rc && rs->too_large)
+            rc = err_set(&r.c.err, ERR_TOOLARGE, "body", "request body over %d bytes",
+                         HTTP_MAX_BODY);
         if (!rc) {
             for (int i = 0; i < HTTP_MAX_PARAMS && r.params[i]; i++)
                 if (req_param_id(&r, i, &r.id) == 0)
