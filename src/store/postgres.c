@@ -330,12 +330,23 @@ static char *rewrite(const char *sql, int *nparams)
             while (*p && *p != '\n')
                 *o++ = *p++;
         } else if (*p == '?') {
-            if (n >= MAX_PARAMS) {
+            /* "?NNN" keeps its number; a bare '?' takes one more than the
+             * largest so far, as in SQLite */
+            int k = 0;
+            p++;
+            if (*p >= '0' && *p <= '9') {
+                while (*p >= '0' && *p <= '9' && k <= MAX_PARAMS)
+                    k = k * 10 + (*p++ - '0');
+            } else {
+                k = n + 1;
+            }
+            if (k < 1 || k > MAX_PARAMS) {
                 free(out);
                 return NULL;
             }
-            o += sprintf(o, "$%d", ++n);
-            p++;
+            if (k > n)
+                n = k;
+            o += sprintf(o, "$%d", k);
         } else {
             *o++ = *p++;
         }
