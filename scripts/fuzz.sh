@@ -25,6 +25,7 @@ srcs=(src/util/*.c src/channels/template.c)
 srcs+=(src/analytics/segexpr.c) # the segment language
 srcs+=(src/channels/imap.c)     # e-mail messages (MIME, RFC 2047)
 srcs+=(src/app/collect.c)       # web tracking batches (/t/collect)
+srcs+=(src/app/cti_event.c)     # telephony call events and their signature
 flags="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

@@ -695,12 +695,16 @@ static const char *const timeline_sources[] = {
     "AND campaign_id IS NOT NULL AND status IN ('sent', 'bounced', 'failed')",
     "SELECT 'form', s.at, s.id, 'web', 'inbound', f.name, s.page_url, f.kind, NULL, NULL FROM "
     "form_submissions s JOIN forms f ON f.id = s.form_id WHERE s.customer_id = ?1",
+    "SELECT 'call', COALESCE(ended_at, answered_at, ringing_at, created_at), id, 'phone', "
+    "direction, CASE direction WHEN 'inbound' THEN 'Call from ' || from_number ELSE 'Call to ' || "
+    "to_number END, COALESCE(agent, '') || ' ' || duration_s || ' s', COALESCE(outcome, state), "
+    "NULL, NULL FROM calls WHERE customer_id = ?1",
 };
 
 /* The kinds above, for validating ?kind=; keep in step with the sources. */
 #define TIMELINE_KINDS                                                                             \
     "interaction|order|consent|contract|loyalty|survey|rule|web|deal|task|ticket|segment|campaign|" \
-    "form"
+    "call|form"
 
 static char timeline_sql[16384];
 static pthread_once_t timeline_once = PTHREAD_ONCE_INIT;

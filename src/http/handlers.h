@@ -100,6 +100,9 @@ int h_openapi(struct req *r, struct resp *w);
 extern const struct route quality_routes[];
 extern const struct route privacy_routes[];
 
+/* telephony: call-event webhook, call-card stream, calls, click-to-call (h_cti.c) */
+extern const struct route cti_routes[];
+
 /* h_settings.c: analytics settings */
 extern const struct route settings_routes[];
 

@@ -41,7 +41,26 @@ struct resp {
     char location[128];
     char cookie[256];
     char cors[256]; /* an allowed Origin to echo (CORS, tracking collector), or "" */
+    struct http_stream *stream; /* a streaming answer (http_stream_start), or NULL */
 };
+
+/* Streaming answers (server-sent events). A handler calls http_stream_start
+ * and returns 0: the server then answers 200 with ctype and calls read(cls,
+ * buf, max) from its event loop; read copies at most max bytes and returns
+ * their number, 0 when it has nothing now (the connection then sleeps,
+ * holding no thread, until http_stream_wake or the next heartbeat tick), or
+ * -1 to end the answer. Every RELATIO_SSE_HEARTBEAT seconds (default 15) a
+ * sleeping stream with nothing to say sends heartbeat (may be NULL), which
+ * also finds browsers that went away. release(cls) is called once, when the
+ * answer is over or was never sent; after it returns no wake may come. On
+ * SIGTERM every stream ends first. */
+struct http_stream;
+struct http_stream *http_stream_start(struct req *r, struct resp *w, const char *ctype,
+                                      const char *heartbeat,
+                                      long (*read)(void *cls, char *buf, size_t max),
+                                      void (*release)(void *cls), void *cls);
+/* Schedules a read of s (any thread). */
+void http_stream_wake(struct http_stream *s);
 
 typedef int (*handler_fn)(struct req *r, struct resp *w);
 

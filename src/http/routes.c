@@ -151,6 +151,7 @@ static const struct route *const tables[] = {
     kb_routes,
     campaigns_routes,
     forms_routes,
+    cti_routes,
     textmining_routes,
     settings_routes,
     NULL,

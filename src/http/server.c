@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -339,8 +340,12 @@ static void add_common_headers(struct MHD_Response *res)
     MHD_add_response_header(res, "Referrer-Policy", "same-origin");
 }
 
+static enum MHD_Result send_stream(struct MHD_Connection *conn, struct resp *w);
+
 static enum MHD_Result send_resp(struct MHD_Connection *conn, struct resp *w, int api)
 {
+    if (w->stream && !w->json)
+        return send_stream(conn, w);
     char *body = NULL;
     size_t len = 0;
     if (w->json) {
@@ -380,10 +385,152 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct resp *w, in
     return ret;
 }
 
+static void stream_free(void *cls);
+
 static void resp_release(struct resp *w)
 {
     json_decref(w->json);
     free(w->raw);
+    if (w->stream) /* an error answer was sent instead */
+        stream_free(w->stream);
+}
+
+/* ------------------------------------------------------------------ streams */
+
+/* A streaming answer (server-sent events) must not hold a pool thread while
+ * it has nothing to send: its content reader then suspends the connection
+ * (MHD_suspend_connection, which MHD allows from a content reader) and
+ * http_stream_wake or the heartbeat tick resumes it. s->mu closes the race
+ * between "nothing to send" and a wake: a wake that comes first sets woken,
+ * and the reader does not suspend. On SIGTERM streams_stop ends them all,
+ * so the wait for requests in flight is not held up by them and
+ * MHD_stop_daemon finds no suspended connection (which it forbids). */
+struct http_stream {
+    struct MHD_Connection *conn;
+    pthread_mutex_t mu;
+    int suspended, woken, beat; /* under mu */
+    const char *ctype, *heartbeat;
+    long (*read)(void *cls, char *buf, size_t max);
+    void (*release)(void *cls);
+    void *cls;
+    struct http_stream *next; /* in streams, under streams_lock */
+};
+
+static pthread_mutex_t streams_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct http_stream *streams;
+static atomic_int streams_stopping;
+
+struct http_stream *http_stream_start(struct req *r, struct resp *w, const char *ctype,
+                                      const char *heartbeat,
+                                      long (*read)(void *cls, char *buf, size_t max),
+                                      void (*release)(void *cls), void *cls)
+{
+    struct http_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->conn = r->conn;
+    pthread_mutex_init(&s->mu, NULL);
+    s->ctype = ctype;
+    s->heartbeat = heartbeat;
+    s->read = read;
+    s->release = release;
+    s->cls = cls;
+    pthread_mutex_lock(&streams_lock);
+    s->next = streams;
+    streams = s;
+    pthread_mutex_unlock(&streams_lock);
+    w->stream = s;
+    return s;
+}
+
+void http_stream_wake(struct http_stream *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->woken = 1;
+    if (s->suspended) {
+        s->suspended = 0;
+        MHD_resume_connection(s->conn);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* MHD's free callback of the response (or an answer never sent). */
+static void stream_free(void *cls)
+{
+    struct http_stream *s = cls;
+    pthread_mutex_lock(&streams_lock);
+    for (struct http_stream **p = &streams; *p; p = &(*p)->next)
+        if (*p == s) {
+            *p = s->next;
+            break;
+        }
+    pthread_mutex_unlock(&streams_lock);
+    s->release(s->cls); /* no wake after this */
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct http_stream *s = cls;
+    if (atomic_load(&streams_stopping))
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    pthread_mutex_lock(&s->mu);
+    s->woken = 0;
+    int beat = s->beat;
+    s->beat = 0;
+    pthread_mutex_unlock(&s->mu);
+    long n = s->read(s->cls, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n == 0 && beat && s->heartbeat && strlen(s->heartbeat) <= max) {
+        n = (long)strlen(s->heartbeat);
+        memcpy(buf, s->heartbeat, (size_t)n);
+    }
+    if (n > 0)
+        return n;
+    pthread_mutex_lock(&s->mu);
+    if (!s->woken && !atomic_load(&streams_stopping)) {
+        s->suspended = 1;
+        MHD_suspend_connection(s->conn);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return 0; /* suspended, or woken meanwhile: MHD calls again */
+}
+
+/* Heartbeat tick (main thread), or the end of every stream (stop = 1). */
+static void streams_tick(int stop)
+{
+    if (stop)
+        atomic_store(&streams_stopping, 1);
+    pthread_mutex_lock(&streams_lock);
+    for (struct http_stream *s = streams; s; s = s->next) {
+        pthread_mutex_lock(&s->mu);
+        s->beat = 1;
+        pthread_mutex_unlock(&s->mu);
+        http_stream_wake(s);
+    }
+    pthread_mutex_unlock(&streams_lock);
+}
+
+static enum MHD_Result send_stream(struct MHD_Connection *conn, struct resp *w)
+{
+    struct http_stream *s = w->stream;
+    w->stream = NULL; /* MHD owns it now: stream_free when the answer ends */
+    struct MHD_Response *res =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_reader, s, stream_free);
+    if (!res) {
+        stream_free(s);
+        return MHD_NO;
+    }
+    MHD_add_response_header(res, MHD_HTTP_HEADER_CONTENT_TYPE, s->ctype);
+    MHD_add_response_header(res, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(res, "X-Accel-Buffering", "no"); /* proxies: do not buffer */
+    add_common_headers(res);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, res);
+    MHD_destroy_response(res);
+    return ret;
 }
 
 /* ------------------------------------------------------------- static files */
@@ -525,8 +672,6 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
     r.conn = conn;
     r.method = method;
     r.url = url;
-    r.raw = rs->body;
-    r.raw_len = rs->len;
     int rc = ctx_init(&r.c, sv->app, NULL);
     int found = -1, path_matched = 0, reading = 0;
     char allow[128] = "";
@@ -572,6 +717,8 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
         else if (!rc && rs->too_large)
             rc = err_set(&r.c.err, ERR_TOOLARGE, "body", "request body over %d bytes",
                          HTTP_MAX_BODY);
+        r.raw = rs->body; /* signed webhooks check the bytes they were sent */
+        r.raw_len = rs->len;
         if (!rc) {
             for (int i = 0; i < HTTP_MAX_PARAMS && r.params[i]; i++)
                 if (req_param_id(&r, i, &r.id) == 0)
@@ -684,7 +831,8 @@ int http_serve(struct app *a, const char *bind_addr, int port, const char *web_r
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* the pool threads inherit the mask */
     signal(SIGPIPE, SIG_IGN);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME, /* streams sleep suspended */ (uint16_t)port, NULL, NULL,
         on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(threads > 0 ? threads : 2), MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
@@ -695,9 +843,15 @@ int http_serve(struct app *a, const char *bind_addr, int port, const char *web_r
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
     log_info("listening on http://%s:%u", bind_addr ? bind_addr : "127.0.0.1",
              info ? info->port : (unsigned)port);
-    int sig = 0;
-    sigwait(&set, &sig);
+    /* wait for the signal, waking the streams for their heartbeat meanwhile */
+    const char *hb = getenv("RELATIO_SSE_HEARTBEAT");
+    long beat_s = hb ? strtol(hb, NULL, 10) : 15;
+    struct timespec beat = {beat_s >= 1 && beat_s <= 3600 ? beat_s : 15, 0};
+    int sig;
+    while ((sig = sigtimedwait(&set, NULL, &beat)) < 0)
+        streams_tick(0);
     log_info("signal %d: finishing in-flight requests", sig);
+    streams_tick(1); /* streams end now rather than hold the wait below */
     MHD_quiesce_daemon(d); /* no new connection; the open ones go on */
     for (int i = 0; i < 3000 && atomic_load(&in_flight) > 0; i++) {
         struct timespec ms10 = {0, 10 * 1000 * 1000};
