@@ -18,6 +18,7 @@
 #include "app/customers.h"
 #include "app/events.h"
 #include "app/textmining.h"
+#include "app/geomarketing.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/timeu.h"
@@ -52,6 +53,14 @@ enum {
     F_C_MAIL,
     F_C_TRACKING,
     F_C_PROFILING,
+    /* geomarketing (app/geomarketing.h): placed from the postal code; the
+     * nearest store is computed at evaluation, against the current stores */
+    F_DEPT,
+    F_REGION,
+    F_LAT,
+    F_LON,
+    F_NEAREST,
+    F_NEAREST_KM,
     F_COMPLAINT_TERMS, /* text mining: read at evaluation (eval_bits) */
     /* scores, computed only when an expression reads them */
     F_RFM_SCORE,
@@ -104,6 +113,13 @@ static const struct segx_field catalogue[NFIELDS] = {
     [F_C_MAIL] = {"consent.mail", SEGX_STR, CONSENT_VALUES, NULL},
     [F_C_TRACKING] = {"consent.tracking", SEGX_STR, CONSENT_VALUES, NULL},
     [F_C_PROFILING] = {"consent.profiling", SEGX_STR, CONSENT_VALUES, NULL},
+    [F_DEPT] = {"departement", SEGX_STR, NULL, "INSEE code from the postal code: 69, 2A, 974"},
+    [F_REGION] = {"region", SEGX_STR, NULL, "INSEE region code from the postal code: 84, 11"},
+    [F_LAT] = {"latitude", SEGX_NUM, NULL, "of the postal code's commune (La Poste)"},
+    [F_LON] = {"longitude", SEGX_NUM, NULL, "of the postal code's commune (La Poste)"},
+    [F_NEAREST] = {"nearest_store", SEGX_STR, NULL, "code of the nearest active store"},
+    [F_NEAREST_KM] = {"nearest_store_km", SEGX_NUM, NULL,
+                      "km to it; distance_km.<code> names one store"},
     [F_COMPLAINT_TERMS] = {"complaint_terms_90d", SEGX_SET, NULL,
                            "stems of the customer's complaints of the last 90 days: contains "
                            "\"delivery\" (the value is stemmed too)",
@@ -416,6 +432,14 @@ static void fill_row(struct cols *cs, size_t i, struct stmt *s, const struct con
     k[F_COUNTRY].code[i] = dict_code(&k[F_COUNTRY].d, stmt_text(s, 13));
     k[F_POSTAL].code[i] = dict_code(&k[F_POSTAL].d, stmt_text(s, 14));
     k[F_CITY].code[i] = dict_code(&k[F_CITY].d, stmt_text(s, 15));
+    struct geo_place gp;
+    geo_place(stmt_text(s, 13), stmt_text(s, 14), stmt_text(s, 15), &gp);
+    k[F_DEPT].code[i] = dict_code(&k[F_DEPT].d, *gp.dept ? gp.dept : NULL);
+    k[F_REGION].code[i] = dict_code(&k[F_REGION].d, *gp.region ? gp.region : NULL);
+    k[F_LAT].num[i] = gp.lat;
+    k[F_LON].num[i] = gp.lon;
+    k[F_NEAREST].code[i] = 0; /* filled at evaluation (eval_bits) */
+    k[F_NEAREST_KM].num[i] = NAN;
     k[F_LIFECYCLE].code[i] = dict_code(
         &k[F_LIFECYCLE].d, customer_lifecycle(cfg, now, orders, first, last, (int)stmt_int(s, 16)));
     for (int ch = 0; ch < 6; ch++)
@@ -979,9 +1003,12 @@ static void cols_release(void)
 
 struct compiled {
     struct segx *x;
-    struct segx_field fields[NFIELDS];
+    /* the catalogue, then distance_km.<code> per store */
+    struct segx_field fields[NFIELDS + GEO_SEG_MAX_STORES];
+    char store_fields[GEO_SEG_MAX_STORES][48];
+    size_t nfields;
     char seg_values[ANALYTICS_MAX_SEGMENTS * 64];
-    uint8_t uses[NFIELDS];
+    uint8_t uses[NFIELDS + GEO_SEG_MAX_STORES];
 };
 
 /* Compiles expr for today; ERR_INVALID naming "expr" with the position. */
@@ -1000,12 +1027,61 @@ static int compile(struct ctx *c, const char *expr, struct compiled *k)
         off += (size_t)snprintf(k->seg_values + off, sizeof(k->seg_values) - off, "%s%s",
                                 i ? "|" : "", cfg.segments[i].name);
     k->fields[F_RFM_SEGMENT].values = k->seg_values;
+    struct geo_seg *geo = NULL;
+    size_t nstores = 0;
+    int rc = geo_seg_open(c, &geo, k->fields + NFIELDS, &nstores);
+    if (rc)
+        return rc;
+    for (size_t f = 0; f < nstores; f++) { /* names owned by k, not by geo */
+        snprintf(k->store_fields[f], sizeof(k->store_fields[f]), "%s", k->fields[NFIELDS + f].name);
+        k->fields[NFIELDS + f].name = k->store_fields[f];
+    }
+    geo_seg_free(geo);
+    k->nfields = NFIELDS + nstores;
     struct segx_error e;
-    if (segx_compile(expr, k->fields, NFIELDS, day_of(time_now()), &k->x, &e))
+    if (segx_compile(expr, k->fields, k->nfields, day_of(time_now()), &k->x, &e))
         return fail(c, ERR_INVALID, "expr", "at byte %zu: %s", e.pos, e.msg);
-    for (int f = 0; f < NFIELDS; f++)
-        k->uses[f] = (uint8_t)segx_uses(k->x, (size_t)f);
+    for (size_t f = 0; f < k->nfields; f++)
+        k->uses[f] = (uint8_t)segx_uses(k->x, f);
     return 0;
+}
+
+/* The store columns the expression reads (nearest_store, nearest_store_km,
+ * distance_km.<code>), against the stores as they are now; *geo owns them. */
+static int geo_columns(struct ctx *c, const struct compiled *k, const struct cols *cs,
+                       struct segx_column *sc, struct geo_seg **geo)
+{
+    int any = k->uses[F_NEAREST] || k->uses[F_NEAREST_KM];
+    for (size_t f = NFIELDS; f < k->nfields; f++)
+        any |= k->uses[f];
+    *geo = NULL;
+    if (!any)
+        return 0;
+    struct segx_field tmp[GEO_SEG_MAX_STORES];
+    struct segx_column cols[GEO_SEG_MAX_STORES];
+    uint8_t want[GEO_SEG_MAX_STORES] = {0};
+    long at[GEO_SEG_MAX_STORES];
+    size_t n = 0;
+    int rc = geo_seg_open(c, geo, tmp, &n);
+    for (size_t f = NFIELDS; !rc && f < k->nfields; f++) {
+        at[f - NFIELDS] = geo_seg_index(*geo, k->fields[f].name);
+        if (k->uses[f] && at[f - NFIELDS] < 0)
+            rc = fail(c, ERR_CONFLICT, "expr", "'%s': the store is gone", k->fields[f].name);
+        else if (k->uses[f])
+            want[at[f - NFIELDS]] = 1;
+    }
+    if (!rc && geo_seg_columns(*geo, cs->c[F_LAT].num, cs->c[F_LON].num, cs->n,
+                               k->uses[F_NEAREST] || k->uses[F_NEAREST_KM], want, &sc[F_NEAREST],
+                               &sc[F_NEAREST_KM], cols))
+        rc = oom(c);
+    for (size_t f = NFIELDS; !rc && f < k->nfields; f++)
+        if (k->uses[f])
+            sc[f] = cols[at[f - NFIELDS]];
+    if (rc) {
+        geo_seg_free(*geo);
+        *geo = NULL;
+    }
+    return rc;
 }
 
 /* Evaluates a compiled expression into a fresh bitset over cs (caller
@@ -1013,7 +1089,8 @@ static int compile(struct ctx *c, const char *expr, struct compiled *k)
 static int eval_bits(struct ctx *c, const struct compiled *k, const struct cols *cs,
                      uint64_t **bits)
 {
-    struct segx_column sc[NFIELDS];
+    struct segx_column sc[NFIELDS + GEO_SEG_MAX_STORES];
+    memset(sc, 0, sizeof(sc));
     for (int f = 0; f < NFIELDS; f++) {
         const struct col *col = &cs->c[f];
         sc[f] = (struct segx_column){col->num,
@@ -1025,12 +1102,17 @@ static int eval_bits(struct ctx *c, const struct compiled *k, const struct cols 
                                      (const char *const *)col->d.s,
                                      col->d.n};
     }
+    struct geo_seg *geo = NULL;
+    int rc = geo_columns(c, k, cs, sc, &geo);
+    if (rc)
+        return rc;
     /* complaint stems: read now, the index changes without the columns */
     struct textmining_set terms = {0};
     if (k->uses[F_COMPLAINT_TERMS]) {
-        int rc = textmining_customer_set(c, cs->id, cs->n, time_now() - 90 * 86400, &terms);
+        rc = textmining_customer_set(c, cs->id, cs->n, time_now() - 90 * 86400, &terms);
         if (rc) {
             textmining_set_free(&terms);
+            geo_seg_free(geo);
             return rc;
         }
         sc[F_COMPLAINT_TERMS] = (struct segx_column){.start = terms.start,
@@ -1043,8 +1125,10 @@ static int eval_bits(struct ctx *c, const struct compiled *k, const struct cols 
         textmining_set_free(&terms);
         free(*bits);
         *bits = NULL;
+        geo_seg_free(geo);
         return oom(c);
     }
+    geo_seg_free(geo);
     textmining_set_free(&terms);
     for (size_t i = 0; cs->ndead && i < cs->n; i++)
         if (cs->dead[i])
@@ -1788,7 +1872,7 @@ int segment_fields_json(struct ctx *c, json_t **out)
     segx_free(k.x);
     static const char *const types[] = {"", "number", "text", "date", "list", "flag"};
     json_t *arr = json_array();
-    for (int f = 0; f < NFIELDS; f++) {
+    for (size_t f = 0; f < k.nfields; f++) {
         const struct segx_field *fd = &k.fields[f];
         json_t *o = json_pack("{s:s,s:s}", "name", fd->name, "type", types[fd->type]);
         if (fd->doc)

@@ -103,6 +103,9 @@ extern const struct route privacy_routes[];
 /* telephony: call-event webhook, call-card stream, calls, click-to-call (h_cti.c) */
 extern const struct route cti_routes[];
 
+/* geomarketing: areas, stores, shapes, a customer's place (h_geo.c) */
+extern const struct route geo_routes[];
+
 /* h_settings.c: analytics settings */
 extern const struct route settings_routes[];
 

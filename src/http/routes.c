@@ -154,6 +154,7 @@ static const struct route *const tables[] = {
     cti_routes,
     textmining_routes,
     settings_routes,
+    geo_routes,
     NULL,
 };
 
