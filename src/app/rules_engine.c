@@ -520,8 +520,6 @@ struct consume_arg {
 static int on_event(struct ctx *c, const struct event *ev, void *arg)
 {
     struct consume_arg *ca = arg;
-    if (ca->st)
-        ca->st->events++;
     if (!ev->customer_id)
         return 0;
     struct evalenv ee = {c, ev->customer_id, ev->data, NULL};
@@ -560,6 +558,133 @@ static int on_event(struct ctx *c, const struct event *ev, void *arg)
     return rc;
 }
 
+/* 1 when some rule of rs is triggered by events of this type. */
+static int type_wanted(const struct rset *rs, const char *type)
+{
+    for (int i = 0; i < rs->n; i++)
+        if (rs->r[i].event && !strcmp(rs->r[i].event, type))
+            return 1;
+    return 0;
+}
+
+/* Evaluates evs[0..n) each in its own savepoint (the slow path after a
+ * batch failed): stops at the first failure, *done gets how many passed. */
+static int consume_one_by_one(struct ctx *c, struct consume_arg *ca, const struct event *evs,
+                              int n, int *done)
+{
+    int rc = 0;
+    *done = 0;
+    for (int i = 0; !rc && i < n; i++) {
+        rc = store_begin(c->st, &c->err);
+        if (rc)
+            break;
+        rc = on_event(c, &evs[i], ca);
+        if (rc) {
+            store_rollback(c->st);
+            break;
+        }
+        rc = store_commit(c->st, &c->err);
+        if (!rc)
+            (*done)++;
+    }
+    return rc;
+}
+
+/* One batch of the log after the "rules" cursor, in one write transaction
+ * with the cursor's move: only the events some rule listens to are decoded.
+ * Fast (careful 0): evaluated one after the other without savepoints; on a
+ * failure the caller rolls the whole transaction back (nothing of the batch
+ * stays) and calls again with careful 1: each event in its own savepoint,
+ * stopping before the failing one (retried at the next tick), as
+ * events_consume does. *read gets the number of log rows read (and passed). */
+static int consume_batch(struct ctx *c, struct rset *rs, int limit, int careful,
+                         struct rules_stats *st, int *read)
+{
+    *read = 0;
+    struct event *evs = calloc((size_t)limit, sizeof(*evs));
+    int *pos = calloc((size_t)limit, sizeof(*pos)); /* log rows read before each */
+    if (!evs || !pos) {
+        free(evs);
+        free(pos);
+        return fail(c, ERR_INTERNAL, "", "out of memory");
+    }
+    int rc = store_begin(c->st, &c->err);
+    if (rc) {
+        free(evs);
+        free(pos);
+        return rc;
+    }
+    int64_t last = 0, top = 0;
+    rc = store_run(c->st, NULL, &c->err,
+                   "INSERT INTO event_cursors(consumer, last_id) VALUES ('rules', 0) ON CONFLICT "
+                   "(consumer) DO NOTHING",
+                   "");
+    if (!rc)
+        rc = store_int(c->st, &last, &c->err,
+                       "SELECT last_id FROM event_cursors WHERE consumer = 'rules'", "");
+    struct stmt *s = NULL;
+    if (!rc)
+        rc = store_query(c->st, &s, &c->err,
+                         "SELECT id, at, type, customer_id, subject, subject_id, data FROM events "
+                         "WHERE id > ? ORDER BY id LIMIT ?",
+                         "ii", last, (int64_t)limit);
+    int n = 0, nread = 0;
+    while (s && (rc = stmt_step(s, &c->err)) == 1) {
+        top = stmt_int(s, 0);
+        nread++;
+        const char *type = stmt_text(s, 2);
+        if (stmt_isnull(s, 3) || !type_wanted(rs, type))
+            continue; /* no rule listens: not even decoded */
+        struct event *ev = &evs[n];
+        ev->id = top;
+        ev->at = stmt_int(s, 1);
+        snprintf(ev->type, sizeof(ev->type), "%s", type);
+        ev->customer_id = stmt_int(s, 3);
+        snprintf(ev->subject, sizeof(ev->subject), "%s", stmt_text(s, 4) ? stmt_text(s, 4) : "");
+        ev->subject_id = stmt_isnull(s, 5) ? 0 : stmt_int(s, 5);
+        ev->data = json_loads(stmt_text(s, 6) ? stmt_text(s, 6) : "{}", 0, NULL);
+        if (!ev->data)
+            ev->data = json_object();
+        pos[n++] = nread - 1;
+    }
+    stmt_done(s);
+    if (rc > 0)
+        rc = 0;
+    struct consume_arg ca = {rs, st};
+    int done = 0;
+    if (!rc && !careful)
+        for (; !rc && done < n; done++)
+            rc = on_event(c, &evs[done], &ca);
+    else if (!rc)
+        rc = consume_one_by_one(c, &ca, evs, n, &done);
+    int frc = rc;
+    if (frc && !careful) {
+        store_rollback(c->st); /* the whole batch: the careful pass redoes it */
+    } else {
+        if (done < n) { /* stop before the failing event */
+            top = evs[done].id - 1;
+            nread = pos[done];
+        }
+        rc = top > last ? store_run(c->st, NULL, &c->err,
+                                    "UPDATE event_cursors SET last_id = ? WHERE consumer = "
+                                    "'rules'",
+                                    "i", top)
+                        : 0;
+        if (!rc)
+            rc = store_commit(c->st, &c->err);
+        else
+            store_rollback(c->st);
+        if (!rc && st)
+            st->events += nread;
+        *read = nread;
+    }
+    for (int i = 0; i < n; i++)
+        json_decref(evs[i].data);
+    free(evs);
+    free(pos);
+    return frc ? frc : rc;
+}
+
 int rules_consume(struct ctx *c, int batch, struct rules_stats *st)
 {
     /* nothing new: two reads instead of a write transaction every tick */
@@ -572,15 +697,23 @@ int rules_consume(struct ctx *c, int batch, struct rules_stats *st)
         rc = store_int(c->st, &top, &c->err, "SELECT COALESCE(MAX(id), 0) FROM events", "");
     if (rc || top <= last)
         return rc;
+    if (batch <= 0 || batch > 100000)
+        batch = 1000;
     struct rset rs;
     rc = rset_load(c, 0, &rs);
     if (rc)
         return rc;
-    struct consume_arg ca = {&rs, st};
-    int handled = 0;
+    int read = 0;
     do {
-        rc = events_consume(c, "rules", batch, on_event, &ca, &handled);
-    } while (!rc && handled == batch);
+        struct rules_stats before = st ? *st : (struct rules_stats){0};
+        rc = consume_batch(c, &rs, batch, 0, st, &read);
+        if (rc) { /* rolled back whole: again event by event, keeping what passes */
+            if (st)
+                *st = before;
+            err_clear(&c->err);
+            rc = consume_batch(c, &rs, batch, 1, st, &read);
+        }
+    } while (!rc && read == batch);
     rset_free(&rs);
     return rc;
 }

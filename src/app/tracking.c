@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "app/events.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/sbuf.h"
 #include "util/timeu.h"
 
 static const char *jstr(const json_t *o, const char *k)
@@ -221,11 +223,28 @@ static int64_t identity_verify(const char *secret, const char *key, const char *
 
 /* -------------------------------------------------------------- collector */
 
+/* One tracked event waiting for the batch insert (web_events row and, when
+ * log is set, its event-log mirror). Strings point into the request's JSON,
+ * which outlives the batch. */
+struct wrow {
+    int64_t customer_id, session_id, at, amount; /* amount INT64_MIN: none */
+    const char *type, *title, *product, *query, *currency, *order;
+    char path[512];
+    char keyword[201]; /* the search engine's keyword (from_referrer) */
+    int has_path, log, from_referrer;
+};
+
+/* The rows of one request: each event, and the search keyword of each
+ * session it starts. */
+#define WROWS_MAX (TRACK_MAX_EVENTS * 2)
+
 struct visit {
     int64_t site_id, customer_id, guest_id, session_id, last_at, session_events;
     const char *key, *visitor;
     char secret[80];
     int dirty_session;
+    struct wrow *rows;
+    int nrows;
 };
 
 static const char *event_log_type(const char *t)
@@ -243,6 +262,226 @@ static const char *event_log_type(const char *t)
         if (!strcmp(map[i][0], t))
             return map[i][1];
     return t;
+}
+
+/* ------------------------------------------------------ batched row writes */
+
+/* Multi-row INSERTs in a few fixed sizes, so that the connection's statement
+ * cache holds four statements per table whatever the batch size. */
+static const int chunk_sizes[] = {64, 16, 4, 1};
+#define NCHUNKS 4
+#define WEB_COLS 13
+#define LOG_COLS 5
+static char *web_sql[NCHUNKS], *log_sql[NCHUNKS];
+static pthread_once_t sql_once = PTHREAD_ONCE_INIT;
+
+static char *values_sql(const char *head, const char *tuple, int rows, const char *tail)
+{
+    struct sbuf b = {0};
+    sbuf_puts(&b, head);
+    for (int i = 0; i < rows; i++) {
+        sbuf_puts(&b, i ? ", " : " VALUES ");
+        sbuf_puts(&b, tuple);
+    }
+    sbuf_puts(&b, tail);
+    return sbuf_take(&b, NULL);
+}
+
+static void sql_build(void)
+{
+    for (int i = 0; i < NCHUNKS; i++) {
+        web_sql[i] = values_sql("INSERT INTO web_events(customer_id, site_id, visitor, session_id, "
+                                "at, type, path, title, product, query, amount_minor, currency, "
+                                "order_ref)",
+                                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", chunk_sizes[i],
+                                " RETURNING id");
+        /* the bulk form of event_emit (events.h): same columns, same clock */
+        log_sql[i] =
+            values_sql("INSERT INTO events(at, type, customer_id, subject, subject_id, data)",
+                       "(?, ?, ?, 'web_event', ?, ?)", chunk_sizes[i], "");
+    }
+}
+
+/* Appends s as a JSON string (quoted, escaped). */
+static void json_quote(struct sbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    sbuf_put(b, "\"", 1);
+    const char *run = s;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        sbuf_put(b, run, (size_t)(s - run));
+        char esc[7] = {'\\', (char)ch, 0};
+        if (ch < 0x20) {
+            esc[1] = 'u';
+            memcpy(esc + 2, "00", 2);
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 15];
+            sbuf_put(b, esc, 6);
+        } else
+            sbuf_put(b, esc, 2);
+        run = s + 1;
+    }
+    sbuf_put(b, run, (size_t)(s - run));
+    sbuf_put(b, "\"", 1);
+}
+
+static void json_field(struct sbuf *b, const char *k, const char *v)
+{
+    if (!v)
+        return;
+    sbuf_put(b, ",", 1);
+    json_quote(b, k);
+    sbuf_put(b, ":", 1);
+    json_quote(b, v);
+}
+
+/* The event-log data of a row: what the rules engine sees (keys: site,
+ * visitor, session_id, path, product, query, amount_minor, currency, order;
+ * a keyword from a search engine: site, visitor, query, source). */
+static char *row_data(const struct visit *v, const struct wrow *w)
+{
+    struct sbuf b = {0};
+    sbuf_puts(&b, "{\"site\":");
+    json_quote(&b, v->key);
+    json_field(&b, "visitor", v->visitor);
+    if (w->from_referrer) {
+        json_field(&b, "query", w->query);
+        json_field(&b, "source", "referrer");
+    } else {
+        sbuf_printf(&b, ",\"session_id\":%lld", (long long)w->session_id);
+        json_field(&b, "path", w->has_path ? w->path : NULL);
+        json_field(&b, "product", w->product);
+        json_field(&b, "query", w->query);
+        json_field(&b, "currency", w->currency);
+        json_field(&b, "order", w->order);
+        if (w->amount != INT64_MIN)
+            sbuf_printf(&b, ",\"amount_minor\":%lld", (long long)w->amount);
+    }
+    sbuf_put(&b, "}", 1);
+    return sbuf_take(&b, NULL);
+}
+
+static struct bindv bi(int64_t x)
+{
+    return (struct bindv){'i', x, 0, NULL};
+}
+
+static struct bindv bs(const char *x)
+{
+    return (struct bindv){x ? 's' : 'n', 0, 0, x};
+}
+
+/* Writes rows [from, from + k) with the k-row statement; ids[] gets their
+ * ids in order. */
+static int rows_insert(struct ctx *c, const struct visit *v, int from, int k, int chunk,
+                       int64_t *ids)
+{
+    struct bindv a[64 * WEB_COLS];
+    int na = 0;
+    for (int i = from; i < from + k; i++) {
+        const struct wrow *w = &v->rows[i];
+        a[na++] = bi(w->customer_id);
+        a[na++] = bi(v->site_id);
+        a[na++] = bs(v->visitor);
+        a[na++] = bi(w->session_id);
+        a[na++] = bi(w->at);
+        a[na++] = bs(w->type);
+        a[na++] = bs(w->has_path ? w->path : NULL);
+        a[na++] = bs(w->title);
+        a[na++] = bs(w->product);
+        a[na++] = bs(w->query);
+        a[na++] = w->amount == INT64_MIN ? bs(NULL) : bi(w->amount);
+        a[na++] = bs(w->currency);
+        a[na++] = bs(w->order);
+    }
+    struct stmt *s = NULL;
+    int rc = store_queryv(c->st, &s, &c->err, web_sql[chunk], a, na);
+    if (rc)
+        return rc;
+    /* RETURNING yields the rows in the order of the VALUES list */
+    int n = 0;
+    while ((rc = stmt_step(s, &c->err)) == 1)
+        if (n < k)
+            ids[n++] = stmt_int(s, 0);
+    stmt_done(s);
+    if (rc < 0)
+        return rc;
+    if (n != k)
+        return fail(c, ERR_INTERNAL, "", "batch insert returned %d ids for %d rows", n, k);
+    /* the event-log mirror of the same rows */
+    int64_t now = time_now();
+    char *data[64] = {0};
+    na = 0;
+    int nlog = 0;
+    for (int i = 0; i < k; i++) {
+        const struct wrow *w = &v->rows[from + i];
+        if (!w->log)
+            continue;
+        data[nlog] = row_data(v, w);
+        if (!data[nlog]) {
+            rc = fail(c, ERR_INTERNAL, "", "out of memory");
+            break;
+        }
+        a[na++] = bi(now);
+        a[na++] = bs(w->from_referrer ? "search" : event_log_type(w->type));
+        a[na++] = bi(w->customer_id);
+        a[na++] = bi(ids[i]);
+        a[na++] = bs(data[nlog]);
+        nlog++;
+    }
+    /* the mirror rows in chunks of the fixed sizes too */
+    for (int off = 0, ci = 0; !rc && off < nlog;) {
+        while (chunk_sizes[ci] > nlog - off)
+            ci++;
+        rc = store_queryv(c->st, &s, &c->err, log_sql[ci], a + off * LOG_COLS,
+                          chunk_sizes[ci] * LOG_COLS);
+        if (!rc) {
+            rc = stmt_step(s, &c->err);
+            stmt_done(s);
+            rc = rc < 0 ? rc : 0;
+        }
+        off += chunk_sizes[ci];
+    }
+    for (int i = 0; i < nlog; i++)
+        free(data[i]);
+    return rc;
+}
+
+/* Writes the rows waiting in v (in the order they came). */
+static int rows_flush(struct ctx *c, struct visit *v)
+{
+    pthread_once(&sql_once, sql_build);
+    int64_t ids[64];
+    int rc = 0, off = 0, ci = 0;
+    while (!rc && off < v->nrows) {
+        while (chunk_sizes[ci] > v->nrows - off)
+            ci++;
+        rc = rows_insert(c, v, off, chunk_sizes[ci], ci, ids);
+        off += chunk_sizes[ci];
+    }
+    v->nrows = 0;
+    return rc;
+}
+
+static struct wrow *row_add(struct visit *v, const char *type, int64_t at, const char *url)
+{
+    struct wrow *w = &v->rows[v->nrows++];
+    memset(w, 0, offsetof(struct wrow, path));
+    w->path[0] = 0;
+    w->customer_id = v->customer_id;
+    w->session_id = v->session_id;
+    w->at = at;
+    w->type = type;
+    w->amount = INT64_MIN;
+    w->has_path = url != NULL;
+    if (url)
+        url_path(url, w->path, sizeof(w->path));
+    w->log = 1;
+    w->from_referrer = 0;
+    return w;
 }
 
 static int session_flush(struct ctx *c, struct visit *v)
@@ -286,19 +525,11 @@ static int session_touch(struct ctx *c, struct visit *v, int64_t at, const json_
     if (rc || !keyword[0])
         return rc;
     /* the keyword that brought the visitor is a search like a site search */
-    int64_t id = 0;
-    rc = store_int(c->st, &id, &c->err,
-                   "INSERT INTO web_events(customer_id, site_id, visitor, session_id, at, type, "
-                   "path, query) VALUES (?, ?, ?, ?, ?, 'search', ?, ?) RETURNING id",
-                   "iisiiss", v->customer_id, v->site_id, v->visitor, v->session_id, at,
-                   url ? path : NULL, keyword);
-    if (!rc) {
-        json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "site", v->key, "visitor", v->visitor, "query",
-                              keyword, "source", "referrer");
-        rc = event_emit(c, "search", v->customer_id, "web_event", id, d, NULL);
-        json_decref(d);
-    }
-    return rc;
+    struct wrow *w = row_add(v, "search", at, url);
+    w->from_referrer = 1;
+    snprintf(w->keyword, sizeof(w->keyword), "%s", keyword);
+    w->query = w->keyword;
+    return 0;
 }
 
 /* Joins the visitor's anonymous history to customer cid. */
@@ -310,7 +541,9 @@ static int stitch(struct ctx *c, struct visit *v, int64_t cid, int64_t at)
     if (cid == v->customer_id)
         return 0;
     int64_t moved = 0, from = v->customer_id;
-    rc = session_flush(c, v);
+    rc = rows_flush(c, v); /* the batch's earlier events join the history too */
+    if (!rc)
+        rc = session_flush(c, v);
     if (!rc && from == v->guest_id) {
         /* anonymous until now: the whole history becomes the customer's */
         rc = store_run(c->st, &moved, &c->err,
@@ -468,39 +701,18 @@ static int ingest(struct ctx *c, struct visit *v, const json_t *ev, int64_t now,
     rc = session_touch(c, v, at, ev);
     if (rc)
         return rc;
-    char path[512];
-    const char *url = jstr(ev, "url");
-    url_path(url, path, sizeof(path));
     json_t *amount = json_object_get(ev, "amount_minor");
-    int64_t id = 0;
-    rc = store_int(c->st, &id, &c->err,
-                   "INSERT INTO web_events(customer_id, site_id, visitor, session_id, at, type, "
-                   "path, title, product, query, amount_minor, currency, order_ref) VALUES (?, ?, "
-                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                   "iisiisssssIss", v->customer_id, v->site_id, v->visitor, v->session_id, at, type,
-                   url ? path : NULL, jstr(ev, "title"), jstr(ev, "product"), jstr(ev, "query"),
-                   json_is_integer(amount) ? (int64_t)json_integer_value(amount) : INT64_MIN,
-                   jstr(ev, "currency"), jstr(ev, "order"));
-    if (rc)
-        return rc;
-    /* the rules engine sees every tracked event (keys: site, visitor,
-     * session_id, path, product, query, amount_minor, currency, order) */
-    json_t *d = json_pack("{s:s,s:s,s:I}", "site", v->key, "visitor", v->visitor, "session_id",
-                          (json_int_t)v->session_id);
-    if (url)
-        json_object_set_new(d, "path", json_string(path));
-    static const char *const keys[] = {"product", "query", "currency", "order", NULL};
-    for (int i = 0; keys[i]; i++)
-        if (jstr(ev, keys[i]))
-            json_object_set_new(d, keys[i], json_string(jstr(ev, keys[i])));
+    struct wrow *w = row_add(v, type, at, jstr(ev, "url"));
+    w->title = jstr(ev, "title");
+    w->product = jstr(ev, "product");
+    w->query = jstr(ev, "query");
+    w->currency = jstr(ev, "currency");
+    w->order = jstr(ev, "order");
     if (json_is_integer(amount))
-        json_object_set(d, "amount_minor", amount);
-    if (strcmp(type, "identify") != 0) /* stitch() logged "identified" already */
-        rc = event_emit(c, event_log_type(type), v->customer_id, "web_event", id, d, NULL);
-    json_decref(d);
-    if (!rc)
-        (*accepted)++;
-    return rc;
+        w->amount = (int64_t)json_integer_value(amount);
+    w->log = strcmp(type, "identify") != 0; /* stitch() logged "identified" already */
+    (*accepted)++;
+    return 0;
 }
 
 static json_t *ack(const char *visitor, int accepted, int ignored, const char *reason)
@@ -561,9 +773,14 @@ int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *bat
         v.visitor = fresh;
     }
     int64_t now = time_now();
+    v.rows = malloc(WROWS_MAX * sizeof(*v.rows));
+    if (!v.rows)
+        return fail(c, ERR_INTERNAL, "", "out of memory");
     rc = store_begin(c->st, &c->err);
-    if (rc)
+    if (rc) {
+        free(v.rows);
         return rc;
+    }
     rc = visit_open(c, &v, now);
     int refused = 0;
     if (!rc && v.customer_id != v.guest_id) {
@@ -574,6 +791,9 @@ int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *bat
     json_t *rejected = json_array();
     for (int i = 0; !rc && !refused && i < n; i++)
         rc = ingest(c, &v, json_array_get(evs, (size_t)i), now, rejected, (size_t)i, &accepted);
+    if (!rc)
+        rc = rows_flush(c, &v);
+    free(v.rows);
     if (!rc)
         rc = session_flush(c, &v);
     if (!rc && accepted)
