@@ -11,7 +11,6 @@ import { Customers } from './pages/Customers';
 import { Customer360 } from './pages/Customer360';
 import { Audience } from './pages/Audience';
 import { PortalApp } from './portal/PortalApp';
-import { ComingSoon } from './pages/ComingSoon';
 import { Imports } from './pages/Imports';
 import { Pipeline } from './pages/Pipeline';
 import { Tasks } from './pages/Tasks';
@@ -21,6 +20,7 @@ import { Segments } from './pages/Segments';
 import { Rules } from './pages/Rules';
 import { Campaigns } from './pages/Campaigns';
 import { Loyalty } from './pages/Loyalty';
+import { Settings } from './pages/Settings';
 import { ErrorBox } from './components/bits';
 
 export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules' | 'loyalty';
@@ -130,8 +130,8 @@ export function App() {
       body = <Imports />;
       break;
     case 'settings':
-      section = page;
-      body = <ComingSoon section={page} />;
+      section = 'settings';
+      body = <Settings route={route} />;
       break;
     default:
       section = 'dashboard';
