@@ -4,6 +4,7 @@ import type { Section } from '../app';
 import type { User } from '../types';
 import { useI18n, type Key } from '../i18n';
 import { LangSwitch } from './LangSwitch';
+import { CallPopup } from './CallPopup';
 
 const NAV: { id: Section; key: Key; icon: string }[] = [
   { id: 'dashboard', key: 'nav.dashboard', icon: '▦' },
@@ -59,6 +60,7 @@ export function Layout({ user, section, onSignOut, children }: { user: User; sec
       <main id="main" class="content" tabIndex={-1}>
         {children}
       </main>
+      <CallPopup />
     </div>
   );
 }

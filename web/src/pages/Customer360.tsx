@@ -11,6 +11,7 @@ import { InteractionForm } from '../components/InteractionForm';
 import { LoyaltyPanel } from '../components/LoyaltyPanel';
 import { ScoresPanel } from '../components/ScoresPanel';
 import { present } from '../timeline';
+import { PhoneLink } from '../components/CallPopup';
 
 export function Customer360({ id }: { id: string }) {
   const i = useI18n();
@@ -169,7 +170,7 @@ function Profile({ c }: { c: Customer }) {
         <ul class="plain" aria-label={t('c360.phones')}>
           {phones.map((p) => (
             <li key={p.phone}>
-              <span aria-hidden="true">☎ </span><a href={`tel:${p.phone.replace(/\s+/g, '')}`}>{p.phone}</a>
+              <span aria-hidden="true">☎ </span><PhoneLink phone={p.phone} customerId={Number(c.id)} />
               {p.label && <span class="muted"> · {p.label}</span>}
               {p.primary && phones.length > 1 && <span class="muted"> · {t('common.primary')}</span>}
             </li>
