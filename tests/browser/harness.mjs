@@ -205,6 +205,10 @@ const EXPECTED_HTTP = [
   { status: 401, path: '/api/v1/auth/login' },
   { status: 404, path: '/api/v1/analytics/kpis' },
   { status: 501, path: '/api/v1/analytics/kpis' },
+  // the call pop-up's stream: the mock server has no telephony; a session
+  // that ends closes it with a 401
+  { status: 404, path: '/api/v1/cti/stream' },
+  { status: 401, path: '/api/v1/cti/stream' },
 ];
 
 function watch(stack, page) {
