@@ -11,6 +11,8 @@
 #include "app/customers.h"
 #include "app/events.h"
 #include "app/activity.h"
+#include "app/campaigns.h"
+#include "app/eligibility.h"
 #include "app/loyalty.h"
 #include "app/rule_mail.h"
 #include "app/tasks.h"
@@ -374,6 +376,56 @@ static const struct field email_params[] = {
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
+/* ------------------------------------------------- suppression and pressure */
+
+/* Marketing messages to a customer since since, all channels: campaign
+ * messages queued, rule e-mails and rule SMS. */
+static int recent_messages(struct ctx *c, int64_t cid, int64_t since, int64_t *n)
+{
+    return store_int(c->st, n, &c->err,
+                     "SELECT (SELECT COUNT(*) FROM campaign_recipients WHERE customer_id = ? AND "
+                     "status = 'queued' AND at >= ?) + (SELECT COUNT(*) FROM rule_messages WHERE "
+                     "customer_id = ? AND created_at >= ?) + (SELECT COUNT(*) FROM send_queue "
+                     "WHERE customer_id = ? AND created_at >= ? AND idem_key LIKE 'rule-sms:%')",
+                     "iiiiii", cid, since, cid, since, cid, since);
+}
+
+/* After the address and consent checks of the action: the suppression list
+ * and the marketing-pressure cap of the campaign settings (messages per
+ * window, all channels), through the same checks as a campaign's audience
+ * (eligibility.h). ERR_INVALID naming "suppression" or "pressure". */
+static int message_allowed(struct ctx *c, int64_t cid, const char *channel, const char *purpose,
+                           const char *addr)
+{
+    struct campaign_settings set;
+    int rc = campaign_settings_load(c, &set);
+    if (rc)
+        return rc;
+    int64_t now = time_now(), suppressed = 0, recent = 0;
+    rc = store_int(c->st, &suppressed, &c->err,
+                   "SELECT COUNT(*) FROM suppressions WHERE channel = ? AND lower(address) = "
+                   "lower(?)",
+                   "ss", channel, addr);
+    if (!rc)
+        rc = recent_messages(c, cid, now - (int64_t)set.pressure_days * 86400, &recent);
+    if (rc)
+        return rc;
+    struct elig_facts f = {.has_address = 1,
+                           .consent = CONSENT_GRANTED,
+                           .suppressed = suppressed > 0,
+                           .recent_messages = (int)recent};
+    struct elig_policy pol = {purpose, set.pressure_max, 1, now};
+    int why = eligibility_check(&pol, &f);
+    if (why == ELIG_SUPPRESSED)
+        return fail(c, ERR_INVALID, "suppression", "%s is on the %s suppression list", addr,
+                    channel);
+    if (why == ELIG_PRESSURE_CAP)
+        return fail(c, ERR_INVALID, "pressure",
+                    "marketing pressure cap: %lld messages in the last %d days (at most %d)",
+                    (long long)recent, set.pressure_days, set.pressure_max);
+    return why == ELIG_OK ? 0 : fail(c, ERR_INVALID, "eligibility", "%s", elig_reason_name(why));
+}
+
 /* Queues an e-mail when the customer has an address and the consent. */
 static int run_email(struct ctx *c, const struct action_env *env, const json_t *step, char **detail)
 {
@@ -385,6 +437,8 @@ static int run_email(struct ctx *c, const struct action_env *env, const json_t *
         rc = fail(c, ERR_INVALID, "email", "the customer has no e-mail address");
     if (!rc && !consent_granted(c, env->customer_id, "email", purpose))
         rc = fail(c, ERR_INVALID, "consent", "no e-mail consent for %s", purpose);
+    if (!rc)
+        rc = message_allowed(c, env->customer_id, "email", purpose, to);
     char *subject = rc ? NULL : action_expand(env, jstr(step, "subject"));
     char *text = rc ? NULL : action_expand(env, jstr(step, "text"));
     int64_t id = 0;
@@ -404,6 +458,59 @@ static int run_email(struct ctx *c, const struct action_env *env, const json_t *
     return rc;
 }
 
+/* -------------------------------------------------------------------- sms */
+
+static const struct field sms_params[] = {
+    {"action", FT_ENUM, FF_REQUIRED, 0, "sms", NULL, NULL},
+    {"text", FT_STRING, FF_REQUIRED, 640, NULL, NULL, "the message; placeholders allowed"},
+    {"purpose", FT_STRING, 0, 40, NULL, NULL, "consent purpose checked (default marketing)"},
+    {NULL, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* Queues an SMS on the send queue (sent through the SMS gateway of the
+ * campaign settings, retried) when the customer has a phone number, the SMS
+ * consent for the purpose, is not suppressed and under the pressure cap. */
+static int run_sms(struct ctx *c, const struct action_env *env, const json_t *step, char **detail)
+{
+    const char *purpose = jstr(step, "purpose") ? jstr(step, "purpose") : "marketing";
+    json_t *prof = NULL;
+    int rc = customer_profile(c, env->customer_id, &prof);
+    const char *to = rc ? NULL : jstr(prof, "phone");
+    if (!rc && !(to && *to))
+        rc = fail(c, ERR_INVALID, "phone", "the customer has no phone number");
+    if (!rc && !consent_granted(c, env->customer_id, "sms", purpose))
+        rc = fail(c, ERR_INVALID, "consent", "no SMS consent for %s", purpose);
+    if (!rc)
+        rc = message_allowed(c, env->customer_id, "sms", purpose, to);
+    char *text = rc ? NULL : action_expand(env, jstr(step, "text"));
+    if (!rc && !text)
+        rc = fail(c, ERR_INTERNAL, "", "out of memory");
+    int64_t id = 0, now = time_now();
+    if (!rc) {
+        /* one message per run and text: a step replayed after a crash is not sent twice */
+        uint32_t h = 2166136261u;
+        for (const char *p = text; *p; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        char key[80];
+        snprintf(key, sizeof(key), "rule-sms:%lld:%lld:%08x", (long long)env->rule_id,
+                 (long long)env->run_id, (unsigned)h);
+        rc = store_int(c->st, &id, &c->err,
+                       "INSERT INTO send_queue(idem_key, channel, campaign_id, customer_id, "
+                       "to_addr, body, next_at, created_at) VALUES (?, 'sms', NULL, ?, ?, ?, ?, "
+                       "?) RETURNING id",
+                       "sissii", key, env->customer_id, to, text, now, now);
+    }
+    if (!rc) {
+        size_t n = strlen(to) + strlen(text) + 64;
+        *detail = malloc(n);
+        if (*detail)
+            snprintf(*detail, n, "SMS %lld to %s: %s", (long long)id, to, text);
+    }
+    free(text);
+    json_decref(prof);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ table */
 
 const struct action_def action_defs[] = {
@@ -414,7 +521,11 @@ const struct action_def action_defs[] = {
     {"webhook", webhook_params, NULL, run_webhook,
      "POSTs the run as JSON to a URL, signed with the rule's secret, retried with back-off"},
     {"email", email_params, NULL, run_email,
-     "sends an e-mail (consent for the purpose checked; queued, sent over SMTP, retried)"},
+     "sends an e-mail (consent for the purpose, suppression list and marketing-pressure cap "
+     "checked; queued, sent over SMTP, retried)"},
+    {"sms", sms_params, NULL, run_sms,
+     "sends an SMS (consent for the purpose, suppression list and marketing-pressure cap "
+     "checked; queued on the send queue, sent through the SMS gateway, retried)"},
     {"task", task_params, "task.created", run_task,
      "creates a task (call back, follow-up) for the customer's owner or a team"},
     {"points", points_params, "loyalty.earned", run_points,

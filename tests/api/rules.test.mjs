@@ -66,7 +66,7 @@ test('the shipped templates are rows of GET /rules, off, each valid when switche
   const cat = await srv.req('GET', '/api/v1/rules/catalog');
   assert.ok(cat.json.events.some((e) => e.type === 'survey.answered' && e.fields.includes('score')));
   assert.deepEqual(cat.json.actions.map((a) => a.action).sort(),
-    ['email', 'flag', 'personalize', 'points', 'tag', 'task', 'unflag', 'webhook']);
+    ['email', 'flag', 'personalize', 'points', 'sms', 'tag', 'task', 'unflag', 'webhook']);
 });
 
 test('malformed definitions: 422 naming the JSON path, nothing stored', async () => {
