@@ -100,3 +100,6 @@ bench/campaigns.sh
 
 # KPIs (24 months), cohorts and the churn regression on the pure modules at 1,000,000 customers
 bench/kpis.sh
+
+# telephony: screen pop p99 from a posted ringing event to the card on the agent's SSE stream
+bench/cti.sh
