@@ -12,6 +12,7 @@
 #include "app/analytics.h"
 #include "app/audit.h"
 #include "store/store.h"
+#include "util/sbuf.h"
 #include "util/text.h"
 #include "util/timeu.h"
 #include "util/validate.h"
@@ -545,16 +546,36 @@ static void add_term(const char *term, void *arg)
                       term, t->id);
 }
 
-static void add_phone_terms(struct terms_ctx *t, const char *e164)
+static void phone_terms(const char *e164, void (*fn)(const char *term, void *arg), void *arg)
 {
     if (!e164 || e164[0] != '+')
         return;
-    add_term(e164 + 1, t);
+    fn(e164 + 1, arg);
     /* the national form most people type: 33612345678 → 0612345678 */
     if (strncmp(e164, "+33", 3) == 0 || strncmp(e164, "+44", 3) == 0) {
         char nat[20];
         snprintf(nat, sizeof(nat), "0%s", e164 + 3);
-        add_term(nat, t);
+        fn(nat, arg);
+    }
+}
+
+/* Calls fn for every search term of the customer m (may repeat a term). */
+static void each_term(const json_t *m, void (*fn)(const char *term, void *arg), void *arg)
+{
+    const char *words[] = {"first_name", "last_name", "name", "external_id"};
+    for (int i = 0; i < 4; i++)
+        if (jstr(m, words[i]))
+            text_words(jstr(m, words[i]), fn, arg);
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(m, "emails"), i, it) text_words(jstr(it, "email"), fn, arg);
+    json_array_foreach(json_object_get(m, "phones"), i, it) phone_terms(jstr(it, "phone"), fn, arg);
+    json_array_foreach(json_object_get(m, "addresses"), i, it)
+    {
+        if (jstr(it, "city"))
+            text_words(jstr(it, "city"), fn, arg);
+        if (jstr(it, "postal_code"))
+            text_words(jstr(it, "postal_code"), fn, arg);
     }
 }
 
@@ -565,22 +586,7 @@ static int write_terms(struct ctx *c, int64_t id, const json_t *m)
     if (rc)
         return rc;
     struct terms_ctx t = {c, id, 0};
-    const char *words[] = {"first_name", "last_name", "name", "external_id"};
-    for (int i = 0; i < 4; i++)
-        if (jstr(m, words[i]))
-            text_words(jstr(m, words[i]), add_term, &t);
-    size_t i;
-    json_t *it;
-    json_array_foreach(json_object_get(m, "emails"), i, it)
-        text_words(jstr(it, "email"), add_term, &t);
-    json_array_foreach(json_object_get(m, "phones"), i, it) add_phone_terms(&t, jstr(it, "phone"));
-    json_array_foreach(json_object_get(m, "addresses"), i, it)
-    {
-        if (jstr(it, "city"))
-            text_words(jstr(it, "city"), add_term, &t);
-        if (jstr(it, "postal_code"))
-            text_words(jstr(it, "postal_code"), add_term, &t);
-    }
+    each_term(m, add_term, &t);
     return t.rc;
 }
 
@@ -675,8 +681,8 @@ static int source_id_of(struct ctx *c, const json_t *src, int64_t *out)
         c->st, NULL, &c->err,
         "INSERT INTO sources(kind, name, terms, expires_at, created_at) VALUES (?, ?, "
         "?, ?, ?) ON CONFLICT(kind, name) DO UPDATE SET terms = "
-        "COALESCE(excluded.terms, terms), expires_at = COALESCE(excluded.expires_at, "
-        "expires_at)",
+        "COALESCE(excluded.terms, sources.terms), expires_at = "
+        "COALESCE(excluded.expires_at, sources.expires_at)",
         "sssIi", jstr(src, "kind"), jstr(src, "name"), jstr(src, "terms"), exp, time_now());
     if (rc)
         return rc;
@@ -723,13 +729,21 @@ static int scalar_args(struct ctx *c, const json_t *m, struct bindv *args, char 
     return 0;
 }
 
+struct customer_batch;
+static int batch_source(struct customer_batch *b, const json_t *src, int64_t *out);
+static int batch_queue(struct customer_batch *b, int64_t id, json_t *m, int64_t src, int64_t now);
+static int64_t batch_next_id(const struct customer_batch *b);
+
+/* Writes the customer row; its child rows and terms are written at once, or
+ * queued in batch (a bulk create) to be written with the batch's rows. */
 static int write_customer(struct ctx *c, int64_t id, json_t *m, const json_t *in, int creating,
-                          int64_t *out_id)
+                          struct customer_batch *batch, int64_t *out_id)
 {
     int64_t now = time_now(), src = 0;
     int rc = 0;
     if (json_object_get(in, "source"))
-        rc = source_id_of(c, json_object_get(m, "source"), &src);
+        rc = batch ? batch_source(batch, json_object_get(m, "source"), &src)
+                   : source_id_of(c, json_object_get(m, "source"), &src);
     if (rc)
         return rc;
     struct bindv args[NSCALARS + 12];
@@ -754,6 +768,14 @@ static int write_customer(struct ctx *c, int64_t id, json_t *m, const json_t *in
     args[n++] = (struct bindv){'i', now, 0, NULL};
     struct stmt *s = NULL;
     args[n] = (struct bindv){'i', now, 0, NULL}; /* created_at when creating */
+    int64_t next = batch ? batch_next_id(batch) : 0;
+    if (creating && next) {
+        /* bulk on SQLite: the row too is written with the batch, under the
+         * id SQLite would pick (the import holds the write lock) */
+        *out_id = next;
+        rc = batch_queue(batch, next, m, src, now);
+        goto out;
+    }
     if (creating) {
         rc = store_queryv(
             c->st, &s, &c->err,
@@ -796,6 +818,10 @@ static int write_customer(struct ctx *c, int64_t id, json_t *m, const json_t *in
     if (rc)
         goto out;
     *out_id = id;
+    if (batch) {
+        rc = batch_queue(batch, id, m, 0, 0);
+        goto out;
+    }
     rc = write_children(c, id, m, in);
     if (!rc)
         rc = write_terms(c, id, m);
@@ -861,7 +887,7 @@ static int save(struct ctx *c, int64_t id, const json_t *in, int64_t if_version,
     sync_primary(m, "email", "emails");
     sync_primary(m, "phone", "phones");
     int64_t new_id = 0;
-    rc = write_customer(c, id, m, in, creating, &new_id);
+    rc = write_customer(c, id, m, in, creating, NULL, &new_id);
     if (rc)
         goto out;
     /* a create nobody reads back (an import) is audited with what was
@@ -901,6 +927,387 @@ int customer_create(struct ctx *c, const json_t *in, int64_t *id, json_t **out)
 int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version, json_t **out)
 {
     return save(c, id, in, if_version, NULL, out);
+}
+
+/* -------------------------------------------------------------- bulk create */
+
+/* Rows per multi-row INSERT (values bound: at most 9 × this). */
+#define BULK_ROWS 100
+
+struct bterm {
+    char t[64];
+    int64_t id;
+};
+
+struct customer_batch {
+    struct ctx *c;
+    char *file;
+    int cap, n;
+    json_t **rows; /* the normalised customers queued, with their ids and lines */
+    int64_t *ids;
+    int64_t *src, *at; /* at: when created, 0 when the row is already written */
+    long *lines;
+    char *src_kind, *src_name; /* the last source resolved, and its id */
+    int64_t src_id;
+    struct bterm *terms;
+    size_t nterms, capterms;
+    int64_t term_id; /* the customer whose terms are being gathered */
+    int64_t next_id; /* SQLite: the id of the next customer; 0: RETURNING */
+    struct bindv *args;
+    size_t nargs, capargs;
+    int oom;
+};
+
+int customer_batch_new(struct ctx *c, const char *file, int size, struct customer_batch **out)
+{
+    struct customer_batch *b = calloc(1, sizeof(*b));
+    if (b) {
+        b->c = c;
+        b->cap = size > 0 ? size : 5000;
+        b->file = strdup(file ? file : "");
+        b->rows = calloc((size_t)b->cap, sizeof(*b->rows));
+        b->ids = calloc((size_t)b->cap, sizeof(*b->ids));
+        b->lines = calloc((size_t)b->cap, sizeof(*b->lines));
+        b->src = calloc((size_t)b->cap, sizeof(*b->src));
+        b->at = calloc((size_t)b->cap, sizeof(*b->at));
+    }
+    if (!b || !b->file || !b->rows || !b->ids || !b->lines || !b->src || !b->at) {
+        customer_batch_free(b);
+        return fail(c, ERR_INTERNAL, "", "out of memory");
+    }
+    int rc = 0;
+    if (!strcmp(store_backend(c->st), "sqlite"))
+        rc = store_int(c->st, &b->next_id, &c->err,
+                       "SELECT COALESCE(MAX(id), 0) + 1 FROM customers", "");
+    if (rc) {
+        customer_batch_free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+static void batch_clear(struct customer_batch *b)
+{
+    for (int i = 0; i < b->n; i++)
+        json_decref(b->rows[i]);
+    b->n = 0;
+    b->nterms = 0;
+    b->nargs = 0;
+}
+
+void customer_batch_free(struct customer_batch *b)
+{
+    if (!b)
+        return;
+    batch_clear(b);
+    free(b->file);
+    free(b->rows);
+    free(b->ids);
+    free(b->lines);
+    free(b->src);
+    free(b->at);
+    free(b->src_kind);
+    free(b->src_name);
+    free(b->terms);
+    free(b->args);
+    free(b);
+}
+
+int customer_batch_holds(const struct customer_batch *b, int64_t id)
+{
+    return b && b->n > 0 && id >= b->ids[0];
+}
+
+/* The source of a batch's rows is resolved once (an import names one). */
+static int batch_source(struct customer_batch *b, const json_t *src, int64_t *out)
+{
+    const char *kind = jstr(src, "kind"), *name = jstr(src, "name");
+    if (b->src_id && kind && name && !strcmp(kind, b->src_kind) && !strcmp(name, b->src_name)) {
+        *out = b->src_id;
+        return 0;
+    }
+    int rc = source_id_of(b->c, src, out);
+    if (rc || !*out || !kind || !name)
+        return rc;
+    free(b->src_kind);
+    free(b->src_name);
+    b->src_kind = strdup(kind);
+    b->src_name = strdup(name);
+    b->src_id = b->src_kind && b->src_name ? *out : 0;
+    return 0;
+}
+
+static int64_t batch_next_id(const struct customer_batch *b)
+{
+    return b->next_id;
+}
+
+/* Queues a customer written (src, now: 0) or to write with the batch. */
+static int batch_queue(struct customer_batch *b, int64_t id, json_t *m, int64_t src, int64_t now)
+{
+    if (b->next_id)
+        b->next_id = id + 1;
+    b->src[b->n] = src;
+    b->at[b->n] = now;
+    b->rows[b->n] = json_incref(m);
+    b->ids[b->n++] = id;
+    return 0;
+}
+
+int customer_batch_add(struct customer_batch *b, const json_t *in, long line, int64_t *id)
+{
+    struct ctx *c = b->c;
+    int rc = fields_check(customer_fields, in, FIELDS_CREATE, &c->err);
+    if (rc)
+        return rc;
+    if (b->n == b->cap && (rc = customer_batch_flush(b)))
+        return rc;
+    json_t *m = json_object();
+    json_object_update(m, (json_t *)in);
+    rc = check_customer(c, m);
+    if (!rc) {
+        sync_primary(m, "email", "emails");
+        sync_primary(m, "phone", "phones");
+        b->lines[b->n] = line;
+        rc = write_customer(c, 0, m, in, 1, b, id);
+    }
+    json_decref(m);
+    return rc;
+}
+
+static void arg(struct customer_batch *b, struct bindv v)
+{
+    if (b->nargs == b->capargs) {
+        size_t cap = b->capargs ? b->capargs * 2 : 4096;
+        struct bindv *a = realloc(b->args, cap * sizeof(*a));
+        if (!a) {
+            b->oom = 1;
+            return;
+        }
+        b->args = a;
+        b->capargs = cap;
+    }
+    b->args[b->nargs++] = v;
+}
+
+static void arg_text(struct customer_batch *b, const char *s)
+{
+    arg(b, s ? (struct bindv){'s', 0, 0, s} : (struct bindv){'n', 0, 0, NULL});
+}
+
+static void arg_int(struct customer_batch *b, int64_t i)
+{
+    arg(b, (struct bindv){'i', i, 0, NULL});
+}
+
+/* Inserts the rows gathered in b->args (ncols values each) with statements
+ * of BULK_ROWS rows, the rest one by one; each statement text is cached. */
+static int insert_rows(struct customer_batch *b, const char *head, const char *tail, int ncols)
+{
+    struct ctx *c = b->c;
+    if (b->oom)
+        return fail(c, ERR_INTERNAL, "", "out of memory");
+    char one[256] = "(";
+    for (int i = 0; i < ncols; i++)
+        strcat(one, i ? ", ?" : "?");
+    strcat(one, ")");
+    struct sbuf many = {0}, single = {0};
+    sbuf_puts(&many, head);
+    for (int r = 0; r < BULK_ROWS; r++) {
+        if (r)
+            sbuf_put(&many, ", ", 2);
+        sbuf_puts(&many, one);
+    }
+    sbuf_puts(&many, tail);
+    sbuf_printf(&single, "%s%s%s", head, one, tail);
+    if (many.oom || single.oom) {
+        sbuf_free(&many);
+        sbuf_free(&single);
+        return fail(c, ERR_INTERNAL, "", "out of memory");
+    }
+    size_t nrows = b->nargs / (size_t)ncols;
+    int rc = 0;
+    for (size_t i = 0; i < nrows && !rc;) {
+        size_t k = nrows - i >= BULK_ROWS ? BULK_ROWS : 1;
+        struct stmt *s = NULL;
+        rc = store_queryv(c->st, &s, &c->err, k > 1 ? many.s : single.s, b->args + i * (size_t)ncols,
+                          (int)(k * (size_t)ncols));
+        if (!rc && (rc = stmt_step(s, &c->err)) > 0)
+            rc = 0;
+        stmt_done(s);
+        i += k;
+    }
+    sbuf_free(&many);
+    sbuf_free(&single);
+    b->nargs = 0;
+    return rc;
+}
+
+static void batch_term(const char *term, void *arg)
+{
+    struct customer_batch *b = arg;
+    if (b->nterms == b->capterms) {
+        size_t cap = b->capterms ? b->capterms * 2 : 4096;
+        struct bterm *t = realloc(b->terms, cap * sizeof(*t));
+        if (!t) {
+            b->oom = 1;
+            return;
+        }
+        b->terms = t;
+        b->capterms = cap;
+    }
+    struct bterm *t = &b->terms[b->nterms++];
+    size_t len = strnlen(term, sizeof(t->t) - 1);
+    memcpy(t->t, term, len);
+    t->t[len] = 0;
+    t->id = b->term_id;
+}
+
+static int bterm_cmp(const void *pa, const void *pb)
+{
+    const struct bterm *a = pa, *b = pb;
+    int d = strcmp(a->t, b->t);
+    return d ? d : (a->id > b->id) - (a->id < b->id);
+}
+
+int customer_batch_flush(struct customer_batch *b)
+{
+    struct ctx *c = b->c;
+    if (!b->n)
+        return 0;
+    int rc = 0;
+    size_t i;
+    json_t *it;
+    /* the customers rows not written yet (SQLite), with their ids */
+    char **customs = calloc((size_t)b->n, sizeof(*customs));
+    int ncustoms = 0;
+    if (!customs)
+        rc = fail(c, ERR_INTERNAL, "", "out of memory");
+    for (int r = 0; !rc && r < b->n; r++) {
+        if (!b->at[r])
+            continue;
+        struct bindv v[NSCALARS];
+        char *custom = NULL;
+        rc = scalar_args(c, b->rows[r], v, &custom);
+        for (int k = 0; k < NSCALARS; k++)
+            arg(b, v[k]);
+        for (int k = 0; k < 5; k++) /* every field group is set at creation */
+            arg_int(b, b->at[r]);
+        arg_text(b, jstr(b->rows[r], "kind"));
+        if (b->src[r])
+            arg_int(b, b->src[r]);
+        else
+            arg_text(b, NULL);
+        arg_int(b, b->at[r]);
+        arg_int(b, b->at[r]);
+        arg_int(b, b->ids[r]);
+        if (custom) /* bound until the insert below */
+            customs[ncustoms++] = custom;
+    }
+    if (!rc && b->nargs)
+        rc = insert_rows(b,
+                         "INSERT INTO customers(external_id, first_name, last_name, name, email, "
+                         "phone, birth_date, sex, occupation, income_band, housing, "
+                         "company_revenue_minor, naf_code, headcount, language, preferred_channel, "
+                         "quiet_hours_start, quiet_hours_end, callback_requested_at, "
+                         "category_spend_minor, owner_id, team, custom, identity_updated_at, "
+                         "contact_updated_at, socio_updated_at, company_updated_at, "
+                         "prefs_updated_at, kind, source_id, updated_at, created_at, id) VALUES ",
+                         "", NSCALARS + 10);
+    for (int k = 0; k < ncustoms; k++)
+        free(customs[k]);
+    free(customs);
+    if (rc) {
+        batch_clear(b);
+        return rc;
+    }
+    for (int r = 0; r < b->n; r++)
+        json_array_foreach(json_object_get(b->rows[r], "emails"), i, it)
+        {
+            arg_int(b, b->ids[r]);
+            arg_text(b, jstr(it, "email"));
+            arg_text(b, jstr(it, "label"));
+            arg_int(b, json_is_true(json_object_get(it, "primary")));
+        }
+    rc = insert_rows(b, "INSERT INTO customer_emails(customer_id, email, label, is_primary) VALUES ",
+                     "", 4);
+    for (int r = 0; !rc && r < b->n; r++)
+        json_array_foreach(json_object_get(b->rows[r], "phones"), i, it)
+        {
+            arg_int(b, b->ids[r]);
+            arg_text(b, jstr(it, "phone"));
+            arg_text(b, jstr(it, "label"));
+            arg_int(b, json_is_true(json_object_get(it, "primary")));
+        }
+    if (!rc)
+        rc = insert_rows(
+            b, "INSERT INTO customer_phones(customer_id, phone, label, is_primary) VALUES ", "", 4);
+    for (int r = 0; !rc && r < b->n; r++)
+        json_array_foreach(json_object_get(b->rows[r], "addresses"), i, it)
+        {
+            arg_int(b, b->ids[r]);
+            static const char *const cols[] = {"label", "line1",  "line2",  "postal_code",
+                                               "city",  "region", "country"};
+            for (int k = 0; k < 7; k++)
+                arg_text(b, jstr(it, cols[k]));
+            arg_int(b, i == 0);
+        }
+    if (!rc)
+        rc = insert_rows(b,
+                         "INSERT INTO customer_addresses(customer_id, label, line1, line2, "
+                         "postal_code, city, region, country, is_primary) VALUES ",
+                         "", 9);
+    for (int r = 0; !rc && r < b->n; r++)
+        json_array_foreach(json_object_get(b->rows[r], "tags"), i, it)
+        {
+            arg_int(b, b->ids[r]);
+            arg_text(b, json_string_value(it));
+        }
+    if (!rc)
+        rc = insert_rows(b, "INSERT INTO customer_tags(customer_id, tag) VALUES ",
+                         " ON CONFLICT DO NOTHING", 2);
+    int64_t now = time_now();
+    for (int r = 0; !rc && r < b->n; r++)
+        json_array_foreach(json_object_get(b->rows[r], "interests"), i, it)
+        {
+            arg_int(b, b->ids[r]);
+            arg_text(b, json_string_value(it));
+            arg_int(b, now);
+        }
+    if (!rc)
+        rc = insert_rows(b, "INSERT INTO customer_interests(customer_id, interest, noted_at) VALUES ",
+                         " ON CONFLICT DO NOTHING", 3);
+    /* search terms in key order: neighbouring inserts touch the same pages */
+    for (int r = 0; !rc && r < b->n; r++) {
+        b->term_id = b->ids[r];
+        each_term(b->rows[r], batch_term, b);
+    }
+    if (!rc && b->nterms)
+        qsort(b->terms, b->nterms, sizeof(*b->terms), bterm_cmp);
+    for (size_t t = 0; !rc && t < b->nterms; t++) {
+        if (t && !bterm_cmp(&b->terms[t], &b->terms[t - 1]))
+            continue;
+        arg_text(b, b->terms[t].t);
+        arg_int(b, b->terms[t].id);
+    }
+    if (!rc)
+        rc = insert_rows(b, "INSERT INTO customer_terms(term, customer_id) VALUES ",
+                         " ON CONFLICT DO NOTHING", 2);
+    /* one audit entry for the batch: the file, its lines and the ids */
+    if (!rc) {
+        json_t *ids = json_array(), *lines = json_array();
+        for (int r = 0; r < b->n; r++) {
+            json_array_append_new(ids, json_integer(b->ids[r]));
+            json_array_append_new(lines, json_integer(b->lines[r]));
+        }
+        json_t *after = json_pack("{s:s,s:i,s:o,s:o}", "file", b->file, "count", b->n, "ids", ids,
+                                  "lines", lines);
+        rc = audit_record(c, "import", "customer", 0, NULL, after);
+        json_decref(after);
+    }
+    batch_clear(b);
+    return rc;
 }
 
 int customer_find(struct ctx *c, const char *external_id, const char *email, int64_t *id)

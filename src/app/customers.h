@@ -25,6 +25,23 @@ int customer_profile(struct ctx *c, int64_t id, json_t **out);
 /* Partial update: fields present replace the stored ones (arrays replace the
  * whole list). if_version > 0 must equal the stored version (ERR_CONFLICT). */
 int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_version, json_t **out);
+/* Bulk creation (imports), inside the caller's transaction:
+ * customer_batch_add validates and normalises a customer exactly as
+ * customer_create does and writes its row at once (*id gets the id; a row
+ * refused writes nothing); its e-mails, phones, addresses, tags, interests
+ * and search terms are written with multi-row statements when the batch is
+ * full or flushed, with ONE audit entry per batch (action "import", entity
+ * "customer", entity_id 0) naming the file, the count, the lines and every
+ * customer id created. Flush before reading a queued customer back and
+ * before the commit. */
+struct customer_batch;
+int customer_batch_new(struct ctx *c, const char *file, int size, struct customer_batch **out);
+int customer_batch_add(struct customer_batch *b, const json_t *in, long line, int64_t *id);
+/* 1 when id was created by the batch and its child rows are not written. */
+int customer_batch_holds(const struct customer_batch *b, int64_t id);
+int customer_batch_flush(struct customer_batch *b);
+void customer_batch_free(struct customer_batch *b);
+
 /* Finds a customer id by external id or e-mail; 0 when none. */
 int customer_find(struct ctx *c, const char *external_id, const char *email, int64_t *id);
 

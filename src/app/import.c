@@ -12,8 +12,13 @@
 #include "util/csv.h"
 #include "util/sbuf.h"
 #include "util/numparse.h"
+#include "util/strmap.h"
 #include "util/text.h"
 #include "util/timeu.h"
+#include "util/validate.h"
+
+/* New customers written per batch (multi-row inserts, one audit entry). */
+#define IMPORT_BATCH 5000
 
 /* Header names recognised, folded (lower case, no accents, spaces). */
 static const struct alias {
@@ -238,6 +243,10 @@ struct run {
     const struct csv_record *cur; /* the row being imported */
     struct sbuf rejects;          /* rejected rows with their reasons (CSV) */
     long rejects_line;            /* the last line written there */
+    /* customers: new ones are written in batches; existing ones are found
+     * by external id or e-mail in maps loaded once and kept current */
+    struct customer_batch *batch;
+    struct strmap by_ext, by_email;
 };
 
 /* Keeps a rejected row, as read, with the line and the reason in front. */
@@ -363,16 +372,70 @@ static int same_as_stored(const json_t *in, const json_t *stored)
     return 1;
 }
 
+/* Loads the external ids and e-mails of the stored customers (what
+ * customer_find would look up row by row). */
+static int load_known(struct run *ru)
+{
+    struct ctx *c = ru->c;
+    static const char *const sql[] = {
+        "SELECT external_id, id FROM customers WHERE external_id IS NOT NULL",
+        "SELECT email, customer_id FROM customer_emails ORDER BY customer_id"};
+    for (int k = 0; k < 2; k++) {
+        struct stmt *s = NULL;
+        int rc = store_query(c->st, &s, &c->err, sql[k], "");
+        if (rc)
+            return rc;
+        while ((rc = stmt_step(s, &c->err)) == 1)
+            strmap_add(k ? &ru->by_email : &ru->by_ext, stmt_text(s, 0), stmt_int(s, 1));
+        stmt_done(s);
+        if (rc < 0)
+            return rc;
+    }
+    if (ru->by_ext.oom || ru->by_email.oom)
+        return fail(c, ERR_INTERNAL, "", "out of memory");
+    return 0;
+}
+
+/* Remembers the external id and e-mails of a customer written by this run. */
+static void remember(struct run *ru, const json_t *in, int64_t id)
+{
+    const char *ext = json_string_value(json_object_get(in, "external_id"));
+    const char *email = json_string_value(json_object_get(in, "email"));
+    char em[255];
+    if (ext && *ext)
+        strmap_add(&ru->by_ext, ext, id);
+    if (email && !email_normalize(email, em))
+        strmap_add(&ru->by_email, em, id);
+}
+
+/* customer_find over the maps: by external id, then by normalised e-mail. */
+static int64_t known(struct run *ru, const json_t *in)
+{
+    const char *ext = json_string_value(json_object_get(in, "external_id"));
+    const char *email = json_string_value(json_object_get(in, "email"));
+    int64_t id = ext && *ext ? strmap_get(&ru->by_ext, ext) : 0;
+    char em[255];
+    if (!id && email && !email_normalize(email, em))
+        id = strmap_get(&ru->by_email, em);
+    return id;
+}
+
+/* A new customer joins the batch (no savepoint: a refused row writes
+ * nothing); a known one is compared with what is stored and updated when it
+ * differs, in its own savepoint. */
 static int import_customer(struct run *ru, const struct colmap *m, const struct csv_record *r)
 {
     struct ctx *c = ru->c;
     json_t *in = customer_row(ru, m, r);
-    int64_t id = 0;
-    int rc = customer_find(c, json_string_value(json_object_get(in, "external_id")),
-                           json_string_value(json_object_get(in, "email")), &id);
+    int64_t id = known(ru, in);
+    int rc = 0;
+    if (id && customer_batch_holds(ru->batch, id))
+        rc = customer_batch_flush(ru->batch);
     if (!rc && id) {
+        rc = store_begin(c->st, &c->err);
         json_t *stored = NULL;
-        rc = customer_profile(c, id, &stored);
+        if (!rc)
+            rc = customer_profile(c, id, &stored);
         int same = !rc && same_as_stored(in, stored);
         json_decref(stored);
         json_object_del(in, "kind");
@@ -380,13 +443,21 @@ static int import_customer(struct run *ru, const struct colmap *m, const struct 
             ru->unchanged++;
         } else if (!rc) {
             rc = customer_update(c, id, in, 0, NULL); /* no scores: not shown */
-            if (!rc)
+            if (!rc) {
                 ru->updated++;
+                remember(ru, in, id);
+            }
         }
+        if (rc)
+            store_rollback(c->st);
+        else
+            rc = store_commit(c->st, &c->err);
     } else if (!rc) {
-        rc = customer_create(c, in, &id, NULL);
-        if (!rc)
+        rc = customer_batch_add(ru->batch, in, r->line, &id);
+        if (!rc) {
             ru->created++;
+            remember(ru, in, id);
+        }
     }
     if (rc)
         problem(ru, r->line, column_of(m, c->err.field), c->err.field, c->err.msg);
@@ -674,15 +745,18 @@ static int import_interaction(struct run *ru, const struct colmap *m, const stru
     return rc;
 }
 
-/* Rows of one kind, each in its own savepoint so a bad row is dropped alone. */
+/* Rows of one kind, each in its own savepoint so a bad row is dropped alone
+ * (customers see to theirs: import_customer). */
 static void import_row(struct run *ru, int kind, const struct colmap *m,
                        const struct csv_record *r)
 {
     struct ctx *c = ru->c;
+    if (kind == 'c') {
+        import_customer(ru, m, r);
+        return;
+    }
     store_begin(c->st, &c->err);
-    int rc = kind == 'c'   ? import_customer(ru, m, r)
-             : kind == 'p' ? import_product(ru, m, r)
-                           : import_interaction(ru, m, r);
+    int rc = kind == 'p' ? import_product(ru, m, r) : import_interaction(ru, m, r);
     if (rc)
         store_rollback(c->st);
     else
@@ -772,6 +846,14 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
                        "sssIi", o->source_kind, o->path, o->source_terms, exp, time_now());
         ru.source_id = 1;
     }
+    if (!rc && kind == 'c')
+        rc = customer_batch_new(c, o->path, IMPORT_BATCH, &ru.batch);
+    if (!rc && kind == 'c')
+        rc = load_known(&ru);
+    if (rc) {
+        store_rollback(c->st);
+        goto out;
+    }
     long since = 0, total_lines = 0;
     for (size_t i = 0; o->data && i < o->data_len; i++)
         total_lines += o->data[i] == '\n';
@@ -806,6 +888,10 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
     ru.cur = NULL;
     if (orders)
         flush_order(&ru, &p, &m);
+    if (ru.batch && !rc && (rc = customer_batch_flush(ru.batch))) {
+        store_rollback(c->st);
+        goto out;
+    }
     int failed = ru.rejected > 0 && !o->skip_bad;
     if (o->dry_run || failed) {
         store_rollback(c->st);
@@ -829,6 +915,9 @@ int import_run(struct ctx *c, const struct import_opts *o, json_t **report)
                   "rows)",
                   ru.rejected);
 out:
+    customer_batch_free(ru.batch);
+    strmap_free(&ru.by_ext);
+    strmap_free(&ru.by_email);
     sbuf_free(&ru.rejects);
     json_decref(ru.problems);
     json_decref(p.order);
