@@ -103,3 +103,6 @@ bench/kpis.sh
 
 # telephony: screen pop p99 from a posted ringing event to the card on the agent's SSE stream
 bench/cti.sh
+
+# CLV: BG/NBD + Gamma-Gamma fits on 1,000,000 simulated customers (pure modules)
+bench/clv.sh
