@@ -3,9 +3,10 @@
 // with their CSAT / NPS results.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import * as loy from '../api/loyalty';
-import type { Programme, Reward, Rule, Survey, Tier } from '../api/loyalty';
+import type { Programme, Reward, Rule, Tier } from '../api/loyalty';
 import { useI18n } from '../i18n';
-import { Badge, Card, EmptyState, ErrorBox, errorText } from '../components/bits';
+import { Card, EmptyState, ErrorBox, errorText } from '../components/bits';
+import { SurveysPanel } from '../components/SurveysPanel';
 
 export function Loyalty() {
   const i18n = useI18n();
@@ -55,7 +56,7 @@ export function Loyalty() {
       <Tiers tiers={prog.tiers} act={act} />
       <Rewards rewards={prog.rewards} tiers={prog.tiers} act={act} />
       <Expiry months={prog.expiry_months} act={act} />
-      <Surveys />
+      <SurveysPanel />
     </div>
   );
 }
@@ -231,42 +232,6 @@ function Expiry({ months, act }: { months: number; act: Act }) {
         <button class="btn" type="submit">{t('loy.save')}</button>
       </form>
       <p class="muted">{t('loy.expiryHelp')}</p>
-    </Card>
-  );
-}
-
-function Surveys() {
-  const { t, fmt } = useI18n();
-  const [items, setItems] = useState<(Survey & { score: string; responses: number })[] | null>(null);
-  useEffect(() => {
-    loy.surveys().then(async (list) => {
-      const rows = await Promise.all(list.map(async (s) => {
-        const r = await loy.results(s.id);
-        const v = s.kind === 'nps' ? r.nps : r.csat;
-        const score = v === null || v === undefined ? '—' : s.kind === 'nps' ? `NPS ${fmt.number(v)}` : `CSAT ${fmt.number(v)} %`;
-        return { ...s, score, responses: r.responses };
-      }));
-      setItems(rows);
-    }, () => setItems([]));
-  }, []);
-  return (
-    <Card title={t('loy.surveys')} id="loy-surveys">
-      {items === null ? <p class="muted">{t('common.loading')}</p> : items.length === 0 ? <EmptyState title={t('loy.noSurveys')} /> : (
-        <table class="table">
-          <caption class="sr-only">{t('loy.surveys')}</caption>
-          <thead><tr><th scope="col">{t('loy.survey')}</th><th scope="col">{t('loy.kindCol')}</th><th scope="col">{t('loy.responses')}</th><th scope="col">{t('loy.result')}</th></tr></thead>
-          <tbody>
-            {items.map((s) => (
-              <tr key={s.id}>
-                <th scope="row">{s.name} {s.status === 'closed' && <Badge>{t('loy.closed')}</Badge>}</th>
-                <td>{s.kind.toUpperCase()}</td>
-                <td>{fmt.number(s.responses)}</td>
-                <td>{s.score}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
     </Card>
   );
 }
