@@ -19,13 +19,14 @@ pkgs=$(sed -n 's/^PKGS *:= *//p' Makefile)
 # shellcheck disable=SC2086
 pkg_cflags=$(pkg-config --cflags $pkgs 2>/dev/null || true)
 # shellcheck disable=SC2086
-pkg_libs="$(pkg-config --libs $pkgs 2>/dev/null || true) -lm -lpthread"
+pkg_libs="$(pkg-config --libs $pkgs 2>/dev/null || true) -lstemmer -lm -lpthread"
 # pure parsers outside util/ that drivers exercise
 srcs=(src/util/*.c src/channels/template.c)
 srcs+=(src/analytics/segexpr.c) # the segment language
 srcs+=(src/channels/imap.c)     # e-mail messages (MIME, RFC 2047)
 srcs+=(src/app/collect.c)       # web tracking batches (/t/collect)
 srcs+=(src/app/cti_event.c)     # telephony call events and their signature
+srcs+=(src/analytics/textmine.c) # text mining: tokeniser, stop words, stems
 flags="-std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fno-omit-frame-pointer"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"

@@ -266,6 +266,15 @@ static int all_digits(const char *w, size_t n)
 
 /* ---------------------------------------------------------------- terms */
 
+/* "a b" into out (2 * TM_TERM_LEN bytes; a and b are shorter than TM_TERM_LEN). */
+static void join2(char *out, const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    memcpy(out, a, la);
+    out[la] = ' ';
+    memcpy(out + la + 1, b, lb + 1);
+}
+
 int textmine_text(struct textmine *tm, const char *text, int flags, int *lang, tm_term_fn fn,
                   void *arg)
 {
@@ -313,8 +322,8 @@ int textmine_text(struct textmine *tm, const char *text, int flags, int *lang, t
         fn(&t, arg);
         kept++;
         if (have_prev && gap <= 2) {
-            snprintf(pair, sizeof(pair), "%s %s", prev, cur);
-            snprintf(pair_surf, sizeof(pair_surf), "%s %s", prev_surf, surf);
+            join2(pair, prev, cur);
+            join2(pair_surf, prev_surf, surf);
             struct tm_term p = {pair, pair_surf, NULL, 2};
             fn(&p, arg);
         }

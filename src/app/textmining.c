@@ -101,6 +101,193 @@ static struct entry *table_get(struct table *t, const char *key)
     return &t->e[k];
 }
 
+/* The code of term in a dictionary (dict[0] unused; codes kept in the
+ * entries of the table codes); 0 when out of memory. */
+static uint32_t dict_code(struct table *codes, char ***dict, size_t *ndict, size_t *capdict,
+                          const char *term)
+{
+    struct entry *e = table_get(codes, term);
+    if (!e)
+        return 0;
+    if (e->n)
+        return (uint32_t)e->n;
+    if (*ndict + 1 >= *capdict) {
+        size_t cap = *capdict ? 2 * *capdict : 256;
+        char **d = realloc(*dict, cap * sizeof(*d));
+        if (!d)
+            return 0;
+        *dict = d;
+        *capdict = cap;
+    }
+    if (!*ndict)
+        (*dict)[(*ndict)++] = NULL; /* code 0: missing */
+    if (!((*dict)[*ndict] = strdup(term)))
+        return 0;
+    e->n = (int64_t)*ndict;
+    return (uint32_t)(*ndict)++;
+}
+
+/* The latest time each (customer, stem) was written in the complaints a
+ * refresh reads, written at its end: one upsert per pair, not per text. */
+struct pair {
+    int64_t customer_id, at; /* customer_id 0: an empty slot */
+    uint32_t code;
+};
+
+struct cstems {
+    struct table codes;
+    char **dict;
+    size_t ndict, capdict;
+    struct pair *p;
+    size_t n, cap; /* open addressing, cap a power of two */
+};
+
+#define CSTEMS_FLUSH (1u << 20) /* pairs held before they are written */
+
+static void cstems_free(struct cstems *cs)
+{
+    table_free(&cs->codes);
+    for (size_t i = 1; i < cs->ndict; i++)
+        free(cs->dict[i]);
+    free(cs->dict);
+    free(cs->p);
+    memset(cs, 0, sizeof(*cs));
+}
+
+static int cstems_add(struct cstems *cs, int64_t customer_id, const char *stem, int64_t at)
+{
+    uint32_t code = dict_code(&cs->codes, &cs->dict, &cs->ndict, &cs->capdict, stem);
+    if (!code)
+        return -1;
+    if (2 * (cs->n + 1) > cs->cap) {
+        size_t cap = cs->cap ? 2 * cs->cap : 4096;
+        struct pair *p = calloc(cap, sizeof(*p));
+        if (!p)
+            return -1;
+        for (size_t i = 0; i < cs->cap; i++) {
+            if (!cs->p[i].customer_id)
+                continue;
+            size_t k = ((uint64_t)cs->p[i].customer_id * 0x9E3779B97F4A7C15ULL ^ cs->p[i].code) &
+                       (cap - 1);
+            while (p[k].customer_id)
+                k = (k + 1) & (cap - 1);
+            p[k] = cs->p[i];
+        }
+        free(cs->p);
+        cs->p = p;
+        cs->cap = cap;
+    }
+    size_t k = ((uint64_t)customer_id * 0x9E3779B97F4A7C15ULL ^ code) & (cs->cap - 1);
+    while (cs->p[k].customer_id &&
+           (cs->p[k].customer_id != customer_id || cs->p[k].code != code))
+        k = (k + 1) & (cs->cap - 1);
+    if (!cs->p[k].customer_id) {
+        cs->p[k] = (struct pair){customer_id, at, code};
+        cs->n++;
+    } else if (at > cs->p[k].at) {
+        cs->p[k].at = at;
+    }
+    return 0;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const struct pair *x = a, *y = b;
+    if (x->customer_id != y->customer_id)
+        return x->customer_id < y->customer_id ? -1 : 1;
+    return x->code < y->code ? -1 : x->code > y->code; /* code holds the rank here */
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+#define UPSERT_ROWS 64 /* rows per INSERT statement */
+#define UPSERT_TAIL                                                                                \
+    " ON CONFLICT (customer_id, term) DO UPDATE SET last_at = CASE WHEN excluded.last_at > "      \
+    "textmine_customer_terms.last_at THEN excluded.last_at ELSE "                                 \
+    "textmine_customer_terms.last_at END"
+
+/* INSERT of rows (customer, term, time) of p[0..n) (n <= UPSERT_ROWS). */
+static int upsert(struct ctx *c, const struct pair *p, size_t n, char *const *sorted)
+{
+    struct sbuf b = {0};
+    sbuf_puts(&b, "INSERT INTO textmine_customer_terms(customer_id, term, last_at) VALUES ");
+    struct bindv args[3 * UPSERT_ROWS];
+    for (size_t i = 0; i < n; i++) {
+        sbuf_puts(&b, i ? ", (?, ?, ?)" : "(?, ?, ?)");
+        args[3 * i] = (struct bindv){'i', p[i].customer_id, 0, NULL};
+        args[3 * i + 1] = (struct bindv){'s', 0, 0, sorted[p[i].code]};
+        args[3 * i + 2] = (struct bindv){'i', p[i].at, 0, NULL};
+    }
+    sbuf_puts(&b, UPSERT_TAIL);
+    char *sql = sbuf_take(&b, NULL);
+    if (!sql)
+        return oom(c);
+    struct stmt *s = NULL;
+    int rc = store_queryv(c->st, &s, &c->err, sql, args, (int)(3 * n));
+    free(sql);
+    if (rc)
+        return rc;
+    while ((rc = stmt_step(s, &c->err)) == 1)
+        ;
+    stmt_done(s);
+    return rc;
+}
+
+/* Writes the pairs (keeping the later time of each) in key order, many rows
+ * per statement, and forgets them. */
+static int cstems_flush(struct ctx *c, struct cstems *cs)
+{
+    if (!cs->n)
+        return 0;
+    /* the stems in order: a pair's code becomes its stem's rank */
+    size_t nd = cs->ndict - 1;
+    char **sorted = malloc(nd * sizeof(char *));
+    uint32_t *rank = malloc(cs->ndict * sizeof(uint32_t));
+    if (!sorted || !rank) {
+        free(sorted);
+        free(rank);
+        return oom(c);
+    }
+    memcpy(sorted, cs->dict + 1, nd * sizeof(char *));
+    qsort(sorted, nd, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < nd; i++) {
+        struct entry *e = table_get(&cs->codes, sorted[i]);
+        rank[e->n] = (uint32_t)i;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < cs->cap; i++)
+        if (cs->p[i].customer_id) {
+            cs->p[n] = cs->p[i];
+            cs->p[n++].code = rank[cs->p[i].code];
+        }
+    free(rank);
+    qsort(cs->p, n, sizeof(*cs->p), cmp_pair);
+    int rc = store_begin(c->st, &c->err);
+    for (size_t i = 0; !rc && i < n; i += UPSERT_ROWS)
+        rc = upsert(c, cs->p + i, n - i < UPSERT_ROWS ? n - i : UPSERT_ROWS, sorted);
+    if (rc == ERR_INVALID) { /* a customer erased meanwhile: the others one by one */
+        store_rollback(c->st);
+        err_clear(&c->err);
+        rc = store_begin(c->st, &c->err);
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = store_run(c->st, NULL, &c->err,
+                           "INSERT INTO textmine_customer_terms(customer_id, term, last_at) "
+                           "SELECT id, ?, ? FROM customers WHERE id = ?" UPSERT_TAIL,
+                           "sii", sorted[cs->p[i].code], cs->p[i].at, cs->p[i].customer_id);
+    }
+    free(sorted);
+    memset(cs->p, 0, cs->cap * sizeof(*cs->p));
+    cs->n = 0;
+    if (rc) {
+        store_rollback(c->st);
+        return rc;
+    }
+    return store_commit(c->st, &c->err);
+}
+
 /* A day being indexed: the terms, the totals, the current text. */
 struct day_run {
     struct ctx *c;
@@ -112,6 +299,10 @@ struct day_run {
     int low, complaint;
     char **stems; /* distinct stems of the current complaint text */
     size_t nstems, capstems;
+    struct cstems *cstems; /* where they go, per customer */
+    int64_t stems_since;   /* complaints before this time are not kept per customer */
+    char key[2 * TM_TERM_LEN + 128]; /* the current text's key prefix, then a term */
+    size_t nprefix;
     int failed;
     int64_t documents, words;
 };
@@ -141,9 +332,12 @@ static void add_stem(struct day_run *r, const char *s)
 static void on_term(const struct tm_term *t, void *arg)
 {
     struct day_run *r = arg;
-    char key[3 * TM_TERM_LEN + 64];
-    snprintf(key, sizeof(key), "%s\x1f%s\x1f%s", r->source, r->category, t->term);
-    struct entry *e = table_get(&r->terms, key);
+    /* "source\x1f" "category\x1f" term; the prefix is set per text */
+    size_t tl = strlen(t->term);
+    if (r->nprefix + tl >= sizeof(r->key))
+        return;
+    memcpy(r->key + r->nprefix, t->term, tl + 1);
+    struct entry *e = table_get(&r->terms, r->key);
     if (!e) {
         r->failed = 1;
         return;
@@ -181,9 +375,12 @@ static int index_text(struct day_run *r, const char *source, const char *categor
     r->category = category ? category : "";
     r->score = score;
     r->low = low;
-    r->complaint = customer_id > 0 && !strcmp(r->category, "complaint");
+    /* the customers' stems serve complaint_terms_90d: older texts never count */
+    r->complaint = customer_id > 0 && at >= r->stems_since && !strcmp(r->category, "complaint");
     r->nstems = 0;
     r->doc++;
+    int np = snprintf(r->key, sizeof(r->key), "%.60s\x1f%.60s\x1f", r->source, r->category);
+    r->nprefix = np > 0 && (size_t)np < sizeof(r->key) ? (size_t)np : 0;
     int kept = textmine_text(r->tm, text, r->complaint ? TM_ALT : 0, NULL, on_term, r);
     if (kept == -2 || r->failed)
         return oom(r->c);
@@ -205,14 +402,8 @@ static int index_text(struct day_run *r, const char *source, const char *categor
     r->words += kept;
     int rc = 0;
     for (size_t i = 0; i < r->nstems; i++) {
-        if (!rc)
-            rc = store_run(r->c->st, NULL, &r->c->err,
-                           "INSERT INTO textmine_customer_terms(customer_id, term, last_at) "
-                           "VALUES (?, ?, ?) ON CONFLICT (customer_id, term) DO UPDATE SET "
-                           "last_at = CASE WHEN excluded.last_at > "
-                           "textmine_customer_terms.last_at THEN excluded.last_at ELSE "
-                           "textmine_customer_terms.last_at END",
-                           "isi", customer_id, r->stems[i], at);
+        if (!rc && cstems_add(r->cstems, customer_id, r->stems[i], at))
+            rc = oom(r->c);
         free(r->stems[i]);
     }
     r->nstems = 0;
@@ -263,9 +454,11 @@ static int read_sources(struct day_run *r, int64_t t0, int64_t t1)
     int rc = store_query(c->st, &s, &c->err,
                          "SELECT m.id, m.customer_id, m.at, t.kind, m.body, r.score, r.scale_max, "
                          "r.kind FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id "
-                         "LEFT JOIN survey_responses r ON r.ticket_id = m.ticket_id AND r.score "
-                         "IS NOT NULL WHERE m.at >= ? AND m.at < ? AND m.direction = 'inbound' "
-                         "AND m.internal = 0 ORDER BY m.id",
+                         "LEFT JOIN survey_invitations i ON i.survey_id = (SELECT id FROM "
+                         "surveys WHERE builtin = 'ticket_csat') AND i.ticket_id = m.ticket_id "
+                         "LEFT JOIN survey_responses r ON r.invitation_id = i.id AND r.score IS "
+                         "NOT NULL WHERE m.at >= ? AND m.at < ? AND m.direction = 'inbound' AND "
+                         "m.internal = 0 ORDER BY m.id",
                          "ii", t0, t1);
     if (rc)
         return rc;
@@ -363,10 +556,11 @@ static int write_day(struct day_run *r, int32_t day)
 }
 
 /* Replaces one day's index in one transaction. */
-static int refresh_day(struct ctx *c, struct textmine *tm, int32_t day, int64_t *docs,
-                       int64_t *words)
+static int refresh_day(struct ctx *c, struct textmine *tm, struct cstems *cs, int32_t day,
+                       int64_t *docs, int64_t *words)
 {
-    struct day_run r = {.c = c, .tm = tm};
+    struct day_run r = {.c = c, .tm = tm, .cstems = cs,
+                        .stems_since = time_now() - TEXTMINING_CUSTOMER_DAYS * (int64_t)DAY};
     int rc = store_begin(c->st, &c->err);
     if (rc)
         return rc;
@@ -452,12 +646,22 @@ int textmining_refresh(struct ctx *c, int32_t since, int32_t until, job_progress
     if (textmine_new(&tm, TM_LANG_FR))
         return oom(c);
     int64_t docs = 0, words = 0;
+    struct cstems cs = {0};
     int rc = 0;
     for (int32_t d = since; !rc && d <= until; d++) {
-        rc = refresh_day(c, tm, d, &docs, &words);
+        rc = refresh_day(c, tm, &cs, d, &docs, &words);
+        if (!rc && cs.n >= CSTEMS_FLUSH)
+            rc = cstems_flush(c, &cs);
         if (progress)
             progress("indexing", (double)(d - since + 1) / (double)(until - since + 1), parg);
     }
+    if (!rc)
+        rc = cstems_flush(c, &cs);
+    if (!rc) /* stems too old for any segment */
+        rc = store_run(c->st, NULL, &c->err,
+                       "DELETE FROM textmine_customer_terms WHERE last_at < ?", "i",
+                       time_now() - TEXTMINING_CUSTOMER_DAYS * (int64_t)DAY);
+    cstems_free(&cs);
     textmine_free(tm);
     if (!rc && until >= now_day - 1) { /* the state follows refreshes that reach today */
         int32_t last = until < now_day ? until : now_day;
@@ -1005,31 +1209,6 @@ static size_t find_id(const int64_t *ids, size_t n, int64_t id)
     return lo < n && ids[lo] == id ? lo : (size_t)-1;
 }
 
-/* The code of term in the set's dictionary (codes kept in table entries). */
-static uint32_t set_code(struct textmining_set *s, struct table *codes, size_t *capdict,
-                         const char *term)
-{
-    struct entry *e = table_get(codes, term);
-    if (!e)
-        return 0;
-    if (e->n)
-        return (uint32_t)e->n;
-    if (s->ndict == *capdict) {
-        size_t cap = *capdict ? 2 * *capdict : 256;
-        char **d = realloc(s->dict, cap * sizeof(*d));
-        if (!d)
-            return 0;
-        s->dict = d;
-        *capdict = cap;
-    }
-    if (!s->ndict)
-        s->dict[s->ndict++] = NULL; /* code 0: missing */
-    if (!(s->dict[s->ndict] = strdup(term)))
-        return 0;
-    e->n = (int64_t)s->ndict;
-    return (uint32_t)s->ndict++;
-}
-
 int textmining_customer_set(struct ctx *c, const int64_t *ids, size_t n, int64_t since,
                             struct textmining_set *out)
 {
@@ -1062,7 +1241,7 @@ int textmining_customer_set(struct ctx *c, const int64_t *ids, size_t n, int64_t
             out->items = p;
             capitems = cap;
         }
-        uint32_t code = set_code(out, &codes, &capdict, term);
+        uint32_t code = dict_code(&codes, &out->dict, &out->ndict, &capdict, term);
         if (!code) {
             rc = oom(c);
             break;

@@ -19,14 +19,15 @@
 
 #define TEXTMINING_SOURCES "all|ticket|complaint|survey|interaction"
 #define TEXTMINING_MAX_DAYS 3660 /* days re-indexed by one refresh, days of a period */
+#define TEXTMINING_CUSTOMER_DAYS 90 /* complaint stems kept per customer (segments) */
 
 extern const struct field textmining_refresh_fields[];
 
 /*
  * Re-indexes the days since..until (days since 1970-01-01, inclusive), each
  * in its own transaction: the day's terms and totals are replaced, and the
- * stems of its complaint texts are added to their customers'
- * (textmine_customer_terms). since INT32_MIN: from the day of the last
+ * stems of complaint texts of the last TEXTMINING_CUSTOMER_DAYS days are
+ * added to their customers' (textmine_customer_terms, older ones dropped). since INT32_MIN: from the day of the last
  * refresh (the first text's day the first time); until INT32_MIN: today.
  * progress (may be NULL) gets the share of days done. *out (may be NULL)
  * gets {"from","to","days","documents","words"}. ERR_INVALID naming "since"

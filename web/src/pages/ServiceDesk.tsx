@@ -9,6 +9,7 @@ import type { Route } from '../router';
 import { navigate } from '../router';
 import { useI18n } from '../i18n';
 import { Badge, Card, EmptyState, ErrorBox, Facts } from '../components/bits';
+import { TextMiningPanel } from '../components/TextMiningPanel';
 import './service.css';
 
 const STATUSES = ['new', 'open', 'waiting', 'resolved', 'closed'] as const;
@@ -139,6 +140,7 @@ function Queue() {
           </table>
         </div>
       )}
+      <TextMiningPanel />
     </div>
   );
 }
