@@ -106,3 +106,6 @@ bench/cti.sh
 
 # CLV: BG/NBD + Gamma-Gamma fits on 1,000,000 simulated customers (pure modules)
 bench/clv.sh
+
+# text mining: 1,000,000 ticket messages indexed, then one day's refresh and the year's queries
+bench/textmine.sh

@@ -18,6 +18,15 @@ after(async () => { await srv.stop(); });
 
 const concrete = (path) => path.replace(/\{[^}]+\}/g, '999999');
 
+/** A server-sent-events answer never ends: its status and, for an error, its problem. */
+async function streamStatus(url, auth) {
+  const ctl = new AbortController();
+  const r = await fetch(srv.base + url, { headers: { authorization: `Bearer ${auth}` }, signal: ctl.signal });
+  const json = r.status === 200 ? null : await r.json();
+  ctl.abort();
+  return { status: r.status, json };
+}
+
 test('every protected route: 401 without credentials, 403 for each role it does not allow', async () => {
   const doc = (await srv.req('GET', '/api/v1/openapi.json', undefined, { auth: null })).json;
   let checked = 0, refusals = 0;
@@ -32,7 +41,8 @@ test('every protected route: 401 without credentials, 403 for each role it does 
       assert.equal(anon.status, 401, `${m} ${path} without credentials`);
       assert.ok(Array.isArray(op['x-roles']) && op['x-roles'].length, `${m} ${path} lists its roles`);
       for (const role of ROLES) {
-        const r = await srv.req(m, url, body, { auth: tokens[role] });
+        const r = /\/stream$/.test(path) ? await streamStatus(url, tokens[role])
+          : await srv.req(m, url, body, { auth: tokens[role] });
         const allowed = op['x-roles'].includes(role);
         if (!allowed) {
           assert.equal(r.status, 403, `${m} ${path} as ${role}: ${JSON.stringify(r.json)}`);
