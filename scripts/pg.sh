@@ -2,10 +2,12 @@
 # A private PostgreSQL 15 cluster for tests and benchmarks: Debian's binaries
 # (/usr/lib/postgresql/15/bin), a temporary directory, a free loopback port,
 # run as a non-root user (postgres when started by root), stopped after.
-#   eval "$(scripts/pg.sh start)"   starts it; exports PG_DIR and RELATIO_TEST_PG
-#                                    (postgres://relatio@127.0.0.1:PORT, no database)
+#   eval "$(scripts/pg.sh start)"   starts it; exports PG_DIR, RELATIO_TEST_PG (its Unix
+#                                    socket as a URL without a database) and
+#                                    RELATIO_TEST_PG_TCP (postgresql://relatio@127.0.0.1:PORT)
 #   scripts/pg.sh stop [DIR]        stops it and removes the directory
 #   scripts/pg.sh restart [DIR]     stops and starts it again on the same port
+#   scripts/pg.sh pause|resume [DIR] stops the server / starts it again
 # Exit 3 when the binaries are missing (callers print "skipped: no postgresql").
 set -euo pipefail
 bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -39,7 +41,11 @@ log_min_messages = warning
 CONF
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null ||
     { cat "$dir/server.log" >&2; exit 2; }
-  echo "export PG_DIR=$dir RELATIO_TEST_PG=postgres://relatio@127.0.0.1:$port"
+  # clients use the Unix socket in $dir: on some kernels a backend waiting
+  # on a loopback TCP socket misses a wake-up and stalls a test for minutes
+  # (seen on this project's CI VM); the TCP URL is there for benchmarks
+  echo "export PG_DIR=$dir RELATIO_TEST_PG=postgresql://relatio@${dir//\//%2F}:$port" \
+    "RELATIO_TEST_PG_TCP=postgresql://relatio@127.0.0.1:$port"
   ;;
 stop)
   dir=${2:-${PG_DIR:-}}
@@ -51,6 +57,14 @@ restart)
   dir=${2:-${PG_DIR:-}}
   as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
   ;;
+pause) # stops the server, keeps the cluster (tests of a database going away)
+  dir=${2:-${PG_DIR:-}}
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+  ;;
+resume)
+  dir=${2:-${PG_DIR:-}}
+  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+  ;;
 *)
-  echo "usage: scripts/pg.sh start | stop [DIR] | restart [DIR]" >&2; exit 1 ;;
+  echo "usage: scripts/pg.sh start | stop|restart|pause|resume [DIR]" >&2; exit 1 ;;
 esac

@@ -1947,7 +1947,8 @@ int suppression_add(struct ctx *c, const json_t *in, json_t **out)
     if (!rc)
         rc = store_run(c->st, NULL, &c->err,
                        "INSERT INTO suppressions(channel, address, reason, at) VALUES (?, ?, ?, ?) "
-                       "ON CONFLICT DO UPDATE SET reason = excluded.reason, at = excluded.at",
+                       "ON CONFLICT(channel, address) DO UPDATE SET reason = excluded.reason, at = "
+                       "excluded.at",
                        "sssi", jstr(in, "channel"), addr,
                        jstr(in, "reason") ? jstr(in, "reason") : "manual", time_now());
     if (!rc)

@@ -183,7 +183,9 @@ static int all_contracts_cancelled(struct ctx *c, int64_t id)
     struct stmt *s = NULL;
     if (store_query(
             c->st, &s, NULL,
-            "SELECT COUNT(*), SUM(status = 'cancelled') FROM contracts WHERE customer_id = ?", "i",
+            "SELECT COUNT(*), SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END) FROM "
+            "contracts WHERE customer_id = ?",
+            "i",
             id))
         return 0;
     if (stmt_step(s, NULL) == 1) {
@@ -542,7 +544,9 @@ static void add_term(const char *term, void *arg)
     if (t->rc)
         return;
     t->rc = store_run(t->c->st, NULL, &t->c->err,
-                      "INSERT OR IGNORE INTO customer_terms(term, customer_id) VALUES (?, ?)", "si",
+                      "INSERT INTO customer_terms(term, customer_id) VALUES (?, ?) ON CONFLICT DO "
+                      "NOTHING",
+                      "si",
                       term, t->id);
 }
 
@@ -648,7 +652,8 @@ static int write_children(struct ctx *c, int64_t id, const json_t *m, const json
             if (rc)
                 break;
             rc = store_run(c->st, NULL, &c->err,
-                           "INSERT OR IGNORE INTO customer_tags(customer_id, tag) VALUES (?, ?)",
+                           "INSERT INTO customer_tags(customer_id, tag) VALUES (?, ?) ON CONFLICT "
+                           "DO NOTHING",
                            "is", id, json_string_value(it));
         }
     }
@@ -660,8 +665,8 @@ static int write_children(struct ctx *c, int64_t id, const json_t *m, const json
             if (rc)
                 break;
             rc = store_run(c->st, NULL, &c->err,
-                           "INSERT OR IGNORE INTO customer_interests(customer_id, interest, "
-                           "noted_at) VALUES (?, ?, ?)",
+                           "INSERT INTO customer_interests(customer_id, interest, noted_at) "
+                           "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                            "isi", id, json_string_value(it), now);
         }
     }
@@ -1354,8 +1359,8 @@ int customer_relate(struct ctx *c, int64_t id, int64_t related_id, const char *k
     int64_t n = 0;
     if (on)
         rc = store_run(c->st, &n, &c->err,
-                       "INSERT OR IGNORE INTO customer_relations(customer_id, related_id, kind, "
-                       "created_at) VALUES (?, ?, ?, ?)",
+                       "INSERT INTO customer_relations(customer_id, related_id, kind, "
+                       "created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                        "iisi", id, related_id, kind, time_now());
     else
         rc =
@@ -1591,7 +1596,7 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
             if (ws.n > 1)
                 store_int(c->st, &cnt, NULL,
                           "SELECT COUNT(*) FROM (SELECT 1 FROM customer_terms WHERE term >= ? AND "
-                          "term < ? LIMIT 20000)",
+                          "term < ? LIMIT 20000) AS t",
                           "ss", ws.w[i], ends[i]);
             if (cnt < best) {
                 best = cnt;

@@ -427,7 +427,7 @@ static int add_word(struct ctx *c, struct hits *h, const char *w, int prefix, in
     int64_t df = 0;
     int rc = prefix ? store_int(c->st, &df, &c->err,
                                 "SELECT COUNT(DISTINCT article_id) FROM (SELECT article_id FROM "
-                                "kb_terms WHERE term >= ? AND term < ? LIMIT 100000)",
+                                "kb_terms WHERE term >= ? AND term < ? LIMIT 100000) AS t",
                                 "ss", w, hi)
                     : store_int(c->st, &df, &c->err, "SELECT COUNT(*) FROM kb_terms WHERE term = ?",
                                 "s", w);

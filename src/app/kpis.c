@@ -325,7 +325,7 @@ static int load_extras(struct ctx *c, const struct snapshot *s, const uint8_t *k
                       "FROM interactions i CROSS JOIN orders o WHERE o.id = i.order_id AND "
                       "i.campaign_id IS NOT NULL AND i.order_id IS NOT NULL AND o.ordered_at >= ? "
                       "AND o.ordered_at < ? AND o.kind = 'sale' AND o.status NOT IN "
-                      "('cancelled', 'refunded'))",
+                      "('cancelled', 'refunded')) AS a",
                       on_margin, NULL);
     if (rc)
         return rc;

@@ -103,7 +103,8 @@ int newsletter_subscribe(struct ctx *c, int64_t id, const json_t *in, json_t **o
     if (!rc && !confirmed)
         rc = store_run(c->st, NULL, &c->err,
                        "INSERT INTO newsletter_subscriptions(newsletter_id, customer_id, status, "
-                       "requested_at) VALUES (?, ?, 'pending', ?) ON CONFLICT DO UPDATE SET status "
+                       "requested_at) VALUES (?, ?, 'pending', ?) ON CONFLICT(newsletter_id, "
+                       "customer_id) DO UPDATE SET status "
                        "= 'pending', requested_at = excluded.requested_at, unsubscribed_at = NULL",
                        "iii", id, cid, now);
     char tok[128], link[600], key[80], subj[300], text[1200];

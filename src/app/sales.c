@@ -259,7 +259,8 @@ int pipeline_update_stage(struct ctx *c, int64_t pipeline_id, int64_t stage_id, 
     if (!rc && nk && strcmp(nk, kind)) {
         int64_t used = 0;
         rc = store_int(c->st, &used, &c->err,
-                       "SELECT COUNT(*) FROM (SELECT 1 FROM deals WHERE stage_id = ? LIMIT 1)", "i",
+                       "SELECT COUNT(*) FROM (SELECT 1 FROM deals WHERE stage_id = ? LIMIT 1) AS d",
+                       "i",
                        stage_id);
         if (!rc && used)
             rc = fail(c, ERR_CONFLICT, "kind", "the stage holds deals: its kind cannot change");

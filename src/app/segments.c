@@ -396,7 +396,8 @@ static int load_set(struct ctx *c, struct cols *cs, int f, const char *sql)
     "SELECT c.id, c.kind, c.birth_date, c.sex, c.occupation, c.income_band, c.owner_id, "          \
     "u.email, c.created_at, c.orders_count, c.revenue_minor, c.first_order_at, "                   \
     "c.last_order_at, a.country, a.postal_code, a.city, (SELECT COUNT(*) > 0 AND "                 \
-    "SUM(k.status = 'cancelled') = COUNT(*) FROM contracts k WHERE k.customer_id = c.id), "        \
+    "SUM(CASE WHEN k.status = 'cancelled' THEN 1 ELSE 0 END) = COUNT(*) FROM contracts k "  \
+    "WHERE k.customer_id = c.id), "                                                            \
     "c.merged_into IS NOT NULL OR c.erased_at IS NOT NULL FROM customers c LEFT JOIN "             \
     "customer_addresses a ON a.customer_id = c.id AND a.is_primary = 1 LEFT JOIN users u ON "      \
     "u.id = c.owner_id "

@@ -478,11 +478,13 @@ static int answer(struct ctx *c, int64_t survey_id, int64_t customer_id, int64_t
             "INSERT INTO customer_attitudes(customer_id, satisfaction, satisfaction_at, nps, "
             "nps_at, repurchase_intention, repurchase_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
             "?) ON CONFLICT(customer_id) DO UPDATE SET satisfaction = COALESCE(excluded."
-            "satisfaction, satisfaction), satisfaction_at = COALESCE(excluded.satisfaction_at, "
-            "satisfaction_at), nps = COALESCE(excluded.nps, nps), nps_at = COALESCE(excluded."
-            "nps_at, nps_at), repurchase_intention = COALESCE(excluded.repurchase_intention, "
-            "repurchase_intention), repurchase_at = COALESCE(excluded.repurchase_at, "
-            "repurchase_at), updated_at = excluded.updated_at",
+            "satisfaction, customer_attitudes.satisfaction), satisfaction_at = "
+            "COALESCE(excluded.satisfaction_at, customer_attitudes.satisfaction_at), nps = "
+            "COALESCE(excluded.nps, customer_attitudes.nps), nps_at = COALESCE(excluded.nps_at, "
+            "customer_attitudes.nps_at), repurchase_intention = "
+            "COALESCE(excluded.repurchase_intention, customer_attitudes.repurchase_intention), "
+            "repurchase_at = COALESCE(excluded.repurchase_at, customer_attitudes.repurchase_at), "
+            "updated_at = excluded.updated_at",
             b, 8);
         if (!rc) {
             rc = stmt_step(s, &c->err);

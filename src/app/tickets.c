@@ -1084,7 +1084,8 @@ int team_create(struct ctx *c, const json_t *in, json_t **out)
             rc = user_ok(c, uid, f);
         if (!rc)
             rc = store_run(c->st, NULL, &c->err,
-                           "INSERT OR IGNORE INTO team_members(team_id, user_id) VALUES (?, ?)",
+                           "INSERT INTO team_members(team_id, user_id) VALUES (?, ?) ON CONFLICT "
+                           "DO NOTHING",
                            "ii", id, uid);
     }
     if (rc) {
@@ -1145,8 +1146,9 @@ int team_add_member(struct ctx *c, int64_t team_id, int64_t user_id, json_t **ou
         rc = user_ok(c, user_id, "user_id");
     if (!rc)
         rc = store_run(c->st, NULL, &c->err,
-                       "INSERT OR IGNORE INTO team_members(team_id, user_id) VALUES (?, ?)", "ii",
-                       team_id, user_id);
+                       "INSERT INTO team_members(team_id, user_id) VALUES (?, ?) ON CONFLICT DO "
+                       "NOTHING",
+                       "ii", team_id, user_id);
     if (rc)
         return rc;
     *out = json_pack("{s:I,s:I}", "team_id", (json_int_t)team_id, "user_id", (json_int_t)user_id);

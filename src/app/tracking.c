@@ -971,8 +971,9 @@ int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, 
     struct stmt *s = NULL;
     rc = store_query(
         c->st, &s, &c->err,
-        "SELECT COUNT(DISTINCT visitor), COUNT(*), COALESCE(SUM(type = "
-        "'page_view'), 0), COUNT(DISTINCT customer_id) FROM web_events WHERE " SITE_RANGE,
+        "SELECT COUNT(DISTINCT visitor), COUNT(*), COALESCE(SUM(CASE WHEN type = "
+        "'page_view' THEN 1 ELSE 0 END), 0), COUNT(DISTINCT customer_id) FROM web_events "
+        "WHERE " SITE_RANGE,
         "iiii", site, site, from, to);
     if (!rc && (rc = stmt_step(s, &c->err)) == 1) {
         json_object_set_new(r, "visitors", json_integer(stmt_int(s, 0)));
@@ -983,7 +984,8 @@ int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, 
     stmt_done(s);
     if (!rc)
         rc = store_query(c->st, &s, &c->err,
-                         "SELECT COUNT(*), COALESCE(SUM(events = 1), 0), COALESCE(AVG(last_at - "
+                         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN events = 1 THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(AVG(last_at - "
                          "started_at), 0) FROM web_sessions WHERE " SESS_RANGE,
                          "iiii", site, site, from, to);
     if (!rc && (rc = stmt_step(s, &c->err)) == 1) {
@@ -1023,10 +1025,12 @@ int track_report(struct ctx *c, const char *site_key, int64_t from, int64_t to, 
     if (!rc)
         rc =
             store_query(c->st, &s, &c->err,
-                        "SELECT COALESCE(SUM(p), 0), COALESCE(SUM(p AND a), 0), COALESCE(SUM(p AND "
-                        "a AND k), 0), COALESCE(SUM(p AND a AND k AND b), 0) FROM (SELECT "
-                        "visitor, MAX(type = 'product_view') AS p, MAX(type = 'add_to_cart') AS "
-                        "a, MAX(type = 'checkout_started') AS k, MAX(type = 'purchase') AS b "
+                        "SELECT COALESCE(SUM(p), 0), COALESCE(SUM(p * a), 0), COALESCE(SUM(p * a * "
+                        "k), 0), COALESCE(SUM(p * a * k * b), 0) FROM (SELECT visitor, MAX(CASE "
+                        "WHEN type = 'product_view' THEN 1 ELSE 0 END) AS p, MAX(CASE WHEN type = "
+                        "'add_to_cart' THEN 1 ELSE 0 END) AS a, MAX(CASE WHEN type = "
+                        "'checkout_started' THEN 1 ELSE 0 END) AS k, MAX(CASE WHEN type = "
+                        "'purchase' THEN 1 ELSE 0 END) AS b "
                         "FROM web_events WHERE " SITE_RANGE " GROUP BY visitor) AS v",
                         "iiii", site, site, from, to);
     if (!rc && (rc = stmt_step(s, &c->err)) == 1) {

@@ -322,9 +322,10 @@ static void note_failure(struct ctx *c, const char *key, int64_t now)
     store_run(c->st, NULL, NULL,
               "INSERT INTO login_attempts(key, failures, window_start, locked_until) "
               "VALUES (?, 1, ?, 0) ON CONFLICT(key) DO UPDATE SET "
-              "failures = CASE WHEN window_start < ? THEN 1 ELSE failures + 1 END, "
-              "window_start = CASE WHEN window_start < ? THEN excluded.window_start ELSE "
-              "window_start END",
+              "failures = CASE WHEN login_attempts.window_start < ? THEN 1 ELSE "
+              "login_attempts.failures + 1 END, window_start = CASE WHEN "
+              "login_attempts.window_start < ? THEN excluded.window_start ELSE "
+              "login_attempts.window_start END",
               "siii", key, now, now - LOGIN_LOCK, now - LOGIN_LOCK);
     store_run(c->st, NULL, NULL,
               "UPDATE login_attempts SET locked_until = ? WHERE key = ? AND failures >= ?", "isi",

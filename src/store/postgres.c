@@ -9,8 +9,9 @@
  *
  * SQLite keeps a transaction usable after a failed statement (a unique
  * violation the service handles, then goes on); PostgreSQL aborts the whole
- * transaction. So a write inside a transaction runs under its own savepoint,
- * rolled back alone when it fails, as psql's ON_ERROR_ROLLBACK does.
+ * transaction. So a statement inside a write transaction runs under its own
+ * savepoint, rolled back alone when it fails, as psql's ON_ERROR_ROLLBACK
+ * does (read transactions skip it for reads: one round trip each).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -589,7 +590,9 @@ static int execute(struct store *st, struct stmt *s, struct err *e)
         if (rc)
             return rc;
     }
-    int guard = s->is_write && st->depth > 0;
+    /* inside a write transaction every statement, inside a read one every
+     * write, runs under a savepoint: a failure undoes it alone */
+    int guard = st->depth > 0 || (s->is_write && st->reading);
     if (guard && (rc = exec_sql(st, "SAVEPOINT q", NULL, e)))
         return rc;
     PGresult *r;

@@ -44,10 +44,11 @@ export function pgDatabase() {
   return { url: `${PG}/${name}`, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-export async function startServer({ env } = {}) {
+/** A server on a fresh database, or on db when given (kept when it stops). */
+export async function startServer({ env, db: given } = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relatio-api-'));
-  const pg = PG ? pgDatabase() : null;
-  const db = pg ? pg.url : path.join(dir, 't.db');
+  const pg = PG && !given ? pgDatabase() : null;
+  const db = given || (pg ? pg.url : path.join(dir, 't.db'));
   const add = cli(['user', 'add', '--db', db, '--email', 'admin@example.com', '--role', 'admin',
     '--name', 'Admin', '--password-stdin'], { input: 'secret-pass\n' });
   assert.equal(add.status, 0, add.stderr);
