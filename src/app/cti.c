@@ -458,16 +458,18 @@ int cti_receive(struct ctx *c, const char *ts, const char *sig, const char *body
                 json_t **out)
 {
     *out = NULL;
+    /* the body is checked first, like every body (its schema is public);
+     * nothing is read from the store for an unsigned request */
+    struct cti_event ev;
+    int rc = cti_event_parse(body, len, c->app->cfg.default_country, &ev, &c->err);
+    if (rc)
+        return rc;
     struct cti_settings set;
     int64_t now = time_now();
-    int rc = settings_load(c, &set);
+    rc = settings_load(c, &set);
     if (!rc)
         rc = cti_signature_check(set.secret, ts, sig, body, len, now, &c->err);
     sodium_memzero(&set, sizeof(set));
-    if (rc)
-        return rc;
-    struct cti_event ev;
-    rc = cti_event_parse(body, len, c->app->cfg.default_country, &ev, &c->err);
     if (rc)
         return rc;
     rc = store_begin(c->st, &c->err);

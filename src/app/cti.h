@@ -29,10 +29,10 @@ extern const struct field cti_originate_fields[];
 int cti_settings_get(struct ctx *c, json_t **out);
 int cti_settings_set(struct ctx *c, const json_t *in, json_t **out);
 
-/* The webhook: checks the signature (headers ts and sig, see
- * cti_signature_check) against the secret, refuses a request already
- * received (ERR_CONFLICT: replay), parses the event and applies it in one
- * transaction. An event seen before changes nothing; one arriving late fills
+/* The webhook: parses the event (refusals name the field), checks the
+ * signature (headers ts and sig, see cti_signature_check) against the
+ * secret, refuses a request already received (ERR_CONFLICT: replay) and
+ * applies the event in one transaction. An event seen before changes nothing; one arriving late fills
  * its time without moving the state backwards. The first event of a call
  * finds the customer by number; the end computes duration and outcome and
  * emits call.ended {call_id, direction, from, to, agent, duration_s,
