@@ -16,7 +16,8 @@ const NOW_TS = Date.parse(NOW) / 1000;
 const SECRET = 'cti-shared-secret-0123456789';
 
 let srv;
-before(async () => { srv = await startServer({ env: { RELATIO_NOW: NOW } }); });
+// heartbeats every second, so the test sees one without waiting long
+before(async () => { srv = await startServer({ env: { RELATIO_NOW: NOW, RELATIO_SSE_HEARTBEAT: '1' } }); });
 after(async () => { await srv.stop(); });
 
 const sign = (body, ts, secret = SECRET) =>
@@ -362,9 +363,12 @@ test('cti: click-to-call opens tel: links, or asks the phone system with a signe
   assert.equal((await srv.req('PUT', '/api/v1/cti/settings', { originate_url: '' })).status, 200);
 });
 
-test('cti: an open stream ends on SIGTERM (the after hook asserts a clean exit)', async () => {
+test('cti: an idle stream sends heartbeats, and ends on SIGTERM (the after hook asserts a clean exit)', async () => {
   const agent = await userWithRole(srv, 'support');
   const s = await openStream(agent.token);
+  for (let i = 0; i < 100 && !s.events.some((e) => e.comment === 'heartbeat'); i++)
+    await new Promise((res) => setTimeout(res, 50));
+  assert.ok(s.events.some((e) => e.comment === 'heartbeat'), JSON.stringify(s.events));
   assert.equal((await srv.req('GET', '/api/v1/cti/stream', undefined, { auth: null })).status, 401);
   // left open: srv.stop() in after() must still end promptly and cleanly
   s.done.then(() => {});
