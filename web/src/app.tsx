@@ -22,10 +22,9 @@ import { Campaigns } from './pages/Campaigns';
 import { Loyalty } from './pages/Loyalty';
 import { Settings } from './pages/Settings';
 import { Geo } from './pages/Geo';
-import { Forms } from './pages/Forms';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules' | 'loyalty' | 'geo' | 'forms';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules' | 'loyalty' | 'geo';
 
 export function App() {
   const { t } = useI18n();
@@ -135,10 +134,6 @@ export function App() {
       section = 'geo';
       body = <Geo />;
       break;
-    case 'forms':
-      section = 'forms';
-      body = <Forms />;
-      break;
     case 'settings':
       section = 'settings';
       body = <Settings route={route} />;
@@ -175,8 +170,6 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.audience');
     case 'geo':
       return t('nav.geo');
-    case 'forms':
-      return t('nav.forms');
     case 'marketing':
       return t('nav.marketing');
     case 'segments':
