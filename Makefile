@@ -27,7 +27,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 WEB_SRC  := $(shell find web/src web/index.html web/portal.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: all run test check bench fuzz fmt clean deps web unit asan soak
+.PHONY: all run test check bench fuzz fmt clean deps web unit asan soak print-flags
 all: deps $(B)/relatio $(UNIT_BIN) web
 
 deps:
@@ -84,6 +84,10 @@ check: all
 
 bench: all
 	@scripts/bench.sh
+
+# The library's compile and link flags, for the programs of bench/.
+print-flags:
+	@echo $(PKG_CFLAGS) $(PKG_LIBS)
 
 fuzz: deps
 	@scripts/fuzz.sh

@@ -109,3 +109,9 @@ bench/clv.sh
 
 # text mining: 1,000,000 ticket messages indexed, then one day's refresh and the year's queries
 bench/textmine.sh
+
+# full rescoring (RFM grid, quintiles, ABC, matrix) on the 1M demo against DuckDB SQL and SQLite SQL
+RESCORE_DB="$DB" bench/rescore.sh
+
+# web app: first screen and search as you type in headless Chromium on the 1M demo
+node bench/web.mjs "$DB" 3
