@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 build_pkgs="build-essential pkg-config libsqlite3-dev libmicrohttpd-dev libjansson-dev
   libsodium-dev libutf8proc-dev libstemmer-dev libcurl4-openssl-dev libgsl-dev libcmocka-dev zlib1g-dev libpq-dev nodejs npm"
 test_pkgs="chromium python3 python3-aiosmtpd dovecot-imapd sqlite3 clang libclang-rt-14-dev valgrind curl postgresql postgresql-contrib"
-bench_pkgs="wrk hyperfine sqlite3"
+bench_pkgs="wrk hyperfine sqlite3 time bc"
 
 want="$build_pkgs"
 case "${1:-}" in

@@ -580,6 +580,45 @@ static int prepare_server(struct store *st, struct stmt *s, struct err *e)
     return err_set(e, ERR_INTERNAL, "", "cannot type the parameters of: %.160s", s->sql);
 }
 
+/* SAVEPOINT, the prepared statement and RELEASE sent together in pipeline
+ * mode. Returns the statement's result (NULL when the connection failed);
+ * when it failed, the release did not run and the savepoint is still there. */
+static PGresult *pipelined(struct store *st, struct stmt *s)
+{
+    if (!PQenterPipelineMode(st->conn))
+        return NULL;
+    PGresult *out = NULL;
+    int ok = PQsendQueryParams(st->conn, "SAVEPOINT q", 0, NULL, NULL, NULL, NULL, 0) &&
+             PQsendQueryPrepared(st->conn, s->name, s->nparams, (const char *const *)s->vals, NULL,
+                                 NULL, 0) &&
+             PQsendQueryParams(st->conn, "RELEASE SAVEPOINT q", 0, NULL, NULL, NULL, NULL, 0) &&
+             PQpipelineSync(st->conn);
+    /* results: one per query, each followed by NULL, then the sync */
+    for (int q = 0; ok && q < 4;) {
+        PGresult *r = PQgetResult(st->conn);
+        if (!r) {
+            if (PQstatus(st->conn) != CONNECTION_OK)
+                break;
+            q++;
+            continue;
+        }
+        ExecStatusType k = PQresultStatus(r);
+        if (k == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if (q == 1 && !out) {
+            out = r; /* the statement's */
+        } else if (q == 0 && k != PGRES_COMMAND_OK && !out) {
+            out = r; /* the savepoint failed: report that */
+        } else {
+            PQclear(r);
+        }
+    }
+    PQexitPipelineMode(st->conn);
+    return out;
+}
+
 static int execute(struct store *st, struct stmt *s, struct err *e)
 {
     int rc = ensure_conn(st, e);
@@ -593,10 +632,17 @@ static int execute(struct store *st, struct stmt *s, struct err *e)
     /* inside a write transaction every statement, inside a read one every
      * write, runs under a savepoint: a failure undoes it alone */
     int guard = st->depth > 0 || (s->is_write && st->reading);
-    if (guard && (rc = exec_sql(st, "SAVEPOINT q", NULL, e)))
-        return rc;
     PGresult *r;
-    if (s->cached) {
+    if (guard && s->cached) {
+        /* savepoint, statement, release: one round trip */
+        r = pipelined(st, s);
+        guard = 2; /* the savepoint is taken; released when r succeeded */
+    } else if (guard && (rc = exec_sql(st, "SAVEPOINT q", NULL, e))) {
+        return rc;
+    }
+    if (guard == 2) {
+        /* done above */
+    } else if (s->cached) {
         r = PQexecPrepared(st->conn, s->name, s->nparams, (const char *const *)s->vals, NULL, NULL,
                            0);
     } else {
@@ -625,7 +671,7 @@ static int execute(struct store *st, struct stmt *s, struct err *e)
             s->gen = 0; /* prepared before a schema change: prepare again next time */
         return rc;
     }
-    if (guard)
+    if (guard == 1)
         exec_sql(st, "RELEASE SAVEPOINT q", NULL, NULL);
     s->res = r;
     s->nrows = k == PGRES_TUPLES_OK ? PQntuples(r) : 0;
