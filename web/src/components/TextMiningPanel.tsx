@@ -35,7 +35,7 @@ function TopicBars({ topics, title }: { topics: Topic[]; title: string }) {
         responsive: true,
         maintainAspectRatio: false,
         animation: reduced ? false : { duration: 300 },
-        plugins: { tooltip: { callbacks: { label: (c) => `× ${Number(c.parsed.x).toFixed(1)}` } } },
+        plugins: { legend: { display: false }, tooltip: { callbacks: { label: (c) => `× ${Number(c.parsed.x).toFixed(1)}` } } },
         scales: { x: { beginAtZero: true } },
       },
     });
