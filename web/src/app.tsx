@@ -22,9 +22,10 @@ import { Campaigns } from './pages/Campaigns';
 import { Loyalty } from './pages/Loyalty';
 import { Settings } from './pages/Settings';
 import { Geo } from './pages/Geo';
+import { Forms } from './pages/Forms';
 import { ErrorBox } from './components/bits';
 
-export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules' | 'loyalty' | 'geo';
+export type Section = 'dashboard' | 'customers' | 'pipeline' | 'tasks' | 'service' | 'knowledge' | 'marketing' | 'segments' | 'imports' | 'settings' | 'audience' | 'rules' | 'loyalty' | 'geo' | 'forms';
 
 export function App() {
   const { t } = useI18n();
@@ -134,6 +135,10 @@ export function App() {
       section = 'geo';
       body = <Geo />;
       break;
+    case 'forms':
+      section = 'forms';
+      body = <Forms />;
+      break;
     case 'settings':
       section = 'settings';
       body = <Settings route={route} />;
@@ -170,6 +175,8 @@ function titleFor(page: string, t: ReturnType<typeof useI18n>['t']): string {
       return t('nav.audience');
     case 'geo':
       return t('nav.geo');
+    case 'forms':
+      return t('nav.forms');
     case 'marketing':
       return t('nav.marketing');
     case 'segments':

@@ -15,6 +15,7 @@ const NAV: { id: Section; key: Key; icon: string }[] = [
   { id: 'knowledge', key: 'nav.knowledge', icon: '?' },
   { id: 'marketing', key: 'nav.marketing', icon: '✉' },
   { id: 'audience', key: 'nav.audience', icon: '◔' },
+  { id: 'forms', key: 'nav.forms', icon: '✎' },
   { id: 'geo', key: 'nav.geo', icon: '◈' },
   { id: 'segments', key: 'nav.segments', icon: '◎' },
   { id: 'rules', key: 'nav.rules', icon: '⚡' },
