@@ -725,7 +725,8 @@ static void timeline_build(void)
     for (size_t i = 0; i < sizeof(timeline_sources) / sizeof(timeline_sources[0]); i++)
         timeline_add(&len, i ? " UNION ALL " : "", timeline_sources[i]);
     timeline_add(&len,
-                 ") WHERE (at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND id < ?4)))) AND "
+                 ") AS timeline WHERE (at < ?2 OR (at = ?2 AND (kind < ?3 OR (kind = ?3 AND id < "
+                 "?4)))) AND "
                  "(?5 IS NULL OR channel = ?5) AND (?6 IS NULL OR kind = ?6) ORDER BY at DESC, "
                  "kind DESC, id DESC LIMIT ?7",
                  "");
