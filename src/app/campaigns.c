@@ -12,6 +12,7 @@
 
 #include "app/activity.h"
 #include "app/audit.h"
+#include "app/bulk.h"
 #include "app/customers.h"
 #include "app/eligibility.h"
 #include "app/events.h"
@@ -62,6 +63,11 @@ const struct field campaign_settings_fields[] = {
     {"max_attempts", FT_INT, 0, 50, NULL, NULL, "before a message is failed"},
     {"backoff_seconds", FT_INT, 0, 86400, NULL, NULL, "first retry delay, doubled each attempt"},
     {"timeout_ms", FT_INT, 0, 600000, NULL, NULL, "per SMTP or gateway call"},
+    {"in_doubt", FT_ENUM, 0, 0, "resend|check|hold", NULL,
+     "a message whose sending was cut by a crash: resend it with the same Message-ID, check "
+     "delivery_check_url first, or hold it as failed"},
+    {"delivery_check_url", FT_STRING, FF_NULLABLE, 250, NULL, NULL,
+     "asked GET ?message_id=…: 200 when the message arrived, 404 when not"},
     {NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -86,6 +92,7 @@ int campaign_settings_load(struct ctx *c, struct campaign_settings *s)
     s->max_attempts = 5;
     s->backoff_s = 30;
     s->timeout_ms = 10000;
+    setting_str(s->in_doubt, sizeof(s->in_doubt), "resend");
     struct stmt *st = NULL;
     int rc = store_query(c->st, &st, &c->err,
                          "SELECT key, value FROM settings WHERE key LIKE 'campaign.%'", "");
@@ -130,6 +137,10 @@ int campaign_settings_load(struct ctx *c, struct campaign_settings *s)
             s->backoff_s = (int)n;
         else if (!strcmp(k, "timeout_ms"))
             s->timeout_ms = (int)n;
+        else if (!strcmp(k, "in_doubt"))
+            setting_str(s->in_doubt, sizeof(s->in_doubt), v);
+        else if (!strcmp(k, "delivery_check_url"))
+            setting_str(s->check_url, sizeof(s->check_url), v);
     }
     stmt_done(st);
     return rc < 0 ? rc : 0;
@@ -150,14 +161,15 @@ int campaign_settings_get(struct ctx *c, json_t **out)
     int rc = campaign_settings_load(c, &s);
     if (rc)
         return rc;
-    *out = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:i,s:i,s:i,s:i}",
+    *out = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:o,s:o,s:i,s:i,s:i,s:i,s:s,s:s}",
                      "smtp_url", s.smtp_url, "smtp_user", s.smtp_user, "smtp_password_set",
                      s.smtp_password[0] != 0, "from", s.from, "sms_url", s.sms_url, "sms_template",
                      s.sms_template, "sms_content_type", s.sms_content_type, "sms_from", s.sms_from,
                      "public_url", s.public_url, "pressure_max", s.pressure_max, "pressure_days",
                      s.pressure_days, "quiet_start", hhmm_json(s.quiet_start), "quiet_end",
                      hhmm_json(s.quiet_end), "rate_per_sec", s.rate_per_sec, "max_attempts",
-                     s.max_attempts, "backoff_seconds", s.backoff_s, "timeout_ms", s.timeout_ms);
+                     s.max_attempts, "backoff_seconds", s.backoff_s, "timeout_ms", s.timeout_ms,
+                     "in_doubt", s.in_doubt, "delivery_check_url", s.check_url);
     return 0;
 }
 
@@ -184,6 +196,18 @@ int campaign_settings_set(struct ctx *c, const json_t *in, json_t **out)
         return fail(c, ERR_INVALID, "sms_url", "must start with http:// or https://");
     if (!url_scheme_ok(jstr(in, "public_url"), http))
         return fail(c, ERR_INVALID, "public_url", "must start with http:// or https://");
+    if (!url_scheme_ok(jstr(in, "delivery_check_url"), http))
+        return fail(c, ERR_INVALID, "delivery_check_url", "must start with http:// or https://");
+    if (jstr(in, "in_doubt") && !strcmp(jstr(in, "in_doubt"), "check")) {
+        struct campaign_settings cur;
+        const char *url = jstr(in, "delivery_check_url");
+        if (!url && (rc = campaign_settings_load(c, &cur)) == 0)
+            url = cur.check_url;
+        if (rc)
+            return rc;
+        if (!url || !*url)
+            return fail(c, ERR_INVALID, "in_doubt", "\"check\" needs a delivery_check_url");
+    }
     const char *tpl = jstr(in, "sms_template");
     if (tpl && *tpl && !(strstr(tpl, "{{to}}") && strstr(tpl, "{{text}}")))
         return fail(c, ERR_INVALID, "sms_template", "must contain {{to}} and {{text}}");
@@ -791,6 +815,7 @@ struct plan {
     struct idmap consent, tracking, refused, pressure;
     char **suppressed; /* the channel's suppressed addresses, sorted */
     size_t nsuppressed;
+    struct launch_rows *rows; /* a launch's rows waiting for a multi-row insert */
 };
 
 static void plan_release(struct plan *p)
@@ -1179,6 +1204,74 @@ static int64_t quiet_defer(const struct plan *p, const struct recipient *r, int6
     return quiet_hours_defer(t, p->set.quiet_start, p->set.quiet_end);
 }
 
+/* A launch writes its recipient rows and queued messages BULK_ROWS at a
+ * time (one statement each: the CHECK lists and statement start paid once).
+ * On SQLite the messages get their ids here (the launch holds the write
+ * lock), without RETURNING's per-row temporary table; elsewhere each message
+ * is inserted at once with RETURNING. */
+struct launch_rows {
+    int64_t next_id; /* the next message id; 0: insert each message at once */
+    struct queued {
+        int64_t id, customer_id, due;
+        char key[64];
+        char *to, *subject, *body, *html, *unsub;
+    } q[BULK_ROWS];
+    int nq;
+    struct bindv rargs[BULK_ROWS * 6];
+    int nr;
+};
+
+static void queued_free(struct launch_rows *w)
+{
+    for (int i = 0; i < w->nq; i++) {
+        free(w->q[i].to);
+        free(w->q[i].subject);
+        free(w->q[i].body);
+        free(w->q[i].html);
+        free(w->q[i].unsub);
+    }
+    w->nq = 0;
+}
+
+static int flush_queued(struct ctx *c, struct plan *p)
+{
+    struct launch_rows *w = p->rows;
+    struct bindv args[BULK_ROWS * 12];
+    for (int i = 0; i < w->nq; i++) {
+        struct queued *q = &w->q[i];
+        struct bindv *a = &args[i * 12];
+        a[0] = (struct bindv){'i', q->id, 0, NULL};
+        a[1] = (struct bindv){'s', 0, 0, q->key};
+        a[2] = (struct bindv){'s', 0, 0, p->channel};
+        a[3] = (struct bindv){'i', p->id, 0, NULL};
+        a[4] = (struct bindv){'i', q->customer_id, 0, NULL};
+        a[5] = (struct bindv){'s', 0, 0, q->to};
+        a[6] = (struct bindv){q->subject ? 's' : 'n', 0, 0, q->subject};
+        a[7] = (struct bindv){q->body ? 's' : 'n', 0, 0, q->body};
+        a[8] = (struct bindv){q->html ? 's' : 'n', 0, 0, q->html};
+        a[9] = (struct bindv){q->unsub ? 's' : 'n', 0, 0, q->unsub};
+        a[10] = (struct bindv){'i', q->due, 0, NULL};
+        a[11] = (struct bindv){'i', p->now, 0, NULL};
+    }
+    int rc = bulk_insert(c,
+                         "INSERT INTO send_queue(id, idem_key, channel, campaign_id, customer_id, "
+                         "to_addr, subject, body, html, unsubscribe, next_at, created_at) VALUES ",
+                         "", 12, args, (size_t)w->nq);
+    queued_free(w);
+    return rc;
+}
+
+static int flush_recipients(struct ctx *c, struct plan *p)
+{
+    struct launch_rows *w = p->rows;
+    int rc = bulk_insert(c,
+                         "INSERT INTO campaign_recipients(campaign_id, customer_id, status, reason, "
+                         "at, message_id) VALUES ",
+                         "", 6, w->rargs, (size_t)w->nr);
+    w->nr = 0;
+    return rc;
+}
+
 /* Puts one recipient's message in the send queue (e-mail, SMS) or a call
  * task (phone); mail is exported later. *msg_id gets the queue or task id. */
 static int deliver(struct ctx *c, struct plan *p, const struct recipient *r, int64_t *msg_id)
@@ -1212,6 +1305,23 @@ static int deliver(struct ctx *c, struct plan *p, const struct recipient *r, int
         snprintf(key, sizeof(key), "c%lld:%lld", (long long)p->id, (long long)r->id);
         sign_with(p->key, 'u', p->id, r->id, NULL, tok, sizeof(tok));
         snprintf(unsub, sizeof(unsub), "%s/api/v1/c/u/%s", p->set.public_url, tok);
+        struct launch_rows *w = p->rows;
+        if (w && w->next_id) {
+            struct queued *q = &w->q[w->nq++];
+            q->id = *msg_id = w->next_id++;
+            q->customer_id = r->id;
+            q->due = due;
+            snprintf(q->key, sizeof(q->key), "%s", key);
+            q->to = strdup(r->addr);
+            q->subject = m.subject;
+            q->body = m.body;
+            q->html = m.html;
+            q->unsub = !strcmp(p->channel, "email") ? strdup(unsub) : NULL;
+            m = (struct rendered){NULL, NULL, NULL};
+            if (!q->to || (!q->unsub && !strcmp(p->channel, "email")))
+                return fail(c, ERR_INTERNAL, "", "out of memory");
+            return w->nq == BULK_ROWS ? flush_queued(c, p) : 0;
+        }
         rc = store_int(c->st, msg_id, &c->err,
                        "INSERT INTO send_queue(idem_key, channel, campaign_id, customer_id, "
                        "to_addr, subject, body, html, unsubscribe, next_at, created_at) VALUES (?, "
@@ -1233,6 +1343,11 @@ static int run_audience(struct ctx *c, struct plan *p, int write, json_t *counts
     if (!rc && n > AUDIENCE_MAX)
         rc = fail(c, ERR_INVALID, "segment_id", "audience over %d customers", AUDIENCE_MAX);
     int64_t cnt[ELIG_NREASONS] = {0}, control = 0, queued = 0, unknown = 0;
+    if (!rc && write && !(p->rows = calloc(1, sizeof(*p->rows))))
+        rc = fail(c, ERR_INTERNAL, "", "out of memory");
+    if (!rc && write && !strcmp(store_backend(c->st), "sqlite"))
+        rc = store_int(c->st, &p->rows->next_id, &c->err,
+                       "SELECT COALESCE(MAX(id), 0) + 1 FROM send_queue", "");
     for (size_t i = 0; !rc && i < n; i++) {
         struct recipient r;
         struct stmt *s = NULL;
@@ -1266,13 +1381,29 @@ static int run_audience(struct ctx *c, struct plan *p, int write, json_t *counts
                     rendered_free(&m);
             }
         }
-        if (!rc && write)
-            rc = store_run(c->st, NULL, &c->err,
-                           "INSERT INTO campaign_recipients(campaign_id, customer_id, status, "
-                           "reason, at, message_id) VALUES (?, ?, ?, ?, ?, ?)",
-                           "iissiI", p->id, r.id, status,
-                           r.reason ? elig_reason_name(r.reason) : NULL, p->now, msg);
+        if (!rc && write) {
+            struct bindv *a = &p->rows->rargs[p->rows->nr++ * 6];
+            const char *why = r.reason ? elig_reason_name(r.reason) : NULL;
+            a[0] = (struct bindv){'i', p->id, 0, NULL};
+            a[1] = (struct bindv){'i', r.id, 0, NULL};
+            a[2] = (struct bindv){'s', 0, 0, status}; /* static strings */
+            a[3] = (struct bindv){why ? 's' : 'n', 0, 0, why};
+            a[4] = (struct bindv){'i', p->now, 0, NULL};
+            a[5] = msg == INT64_MIN ? (struct bindv){'n', 0, 0, NULL}
+                                    : (struct bindv){'i', msg, 0, NULL};
+            if (p->rows->nr == BULK_ROWS)
+                rc = flush_recipients(c, p);
+        }
         stmt_done(s);
+    }
+    if (!rc && write)
+        rc = flush_queued(c, p);
+    if (!rc && write)
+        rc = flush_recipients(c, p);
+    if (p->rows) {
+        queued_free(p->rows);
+        free(p->rows);
+        p->rows = NULL;
     }
     free(ids);
     if (rc)

@@ -37,6 +37,12 @@ struct campaign_settings {
     int max_attempts;     /* before a message is failed (5) */
     int backoff_s;        /* first retry delay, doubled each time (30) */
     int timeout_ms;       /* per SMTP / gateway call (10000) */
+    /* a message whose worker died during its attempt (outcome unknown):
+     * "resend" it with the same Message-ID (at-least-once, default),
+     * "check" check_url first (re-sent only when not delivered), or
+     * "hold" it as failed (at-most-once) */
+    char in_doubt[8];
+    char check_url[256]; /* GET ?message_id=…: 200 delivered, 404 not */
 };
 int campaign_settings_load(struct ctx *c, struct campaign_settings *s);
 int campaign_settings_get(struct ctx *c, json_t **out);

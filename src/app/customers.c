@@ -11,8 +11,8 @@
 
 #include "app/analytics.h"
 #include "app/audit.h"
+#include "app/bulk.h"
 #include "store/store.h"
-#include "util/sbuf.h"
 #include "util/text.h"
 #include "util/timeu.h"
 #include "util/validate.h"
@@ -936,9 +936,6 @@ int customer_update(struct ctx *c, int64_t id, const json_t *in, int64_t if_vers
 
 /* -------------------------------------------------------------- bulk create */
 
-/* Rows per multi-row INSERT (values bound: at most 9 × this). */
-#define BULK_ROWS 100
-
 struct bterm {
     char t[64];
     int64_t id;
@@ -1106,45 +1103,12 @@ static void arg_int(struct customer_batch *b, int64_t i)
     arg(b, (struct bindv){'i', i, 0, NULL});
 }
 
-/* Inserts the rows gathered in b->args (ncols values each) with statements
- * of BULK_ROWS rows, the rest one by one; each statement text is cached. */
+/* Inserts the rows gathered in b->args (ncols values each). */
 static int insert_rows(struct customer_batch *b, const char *head, const char *tail, int ncols)
 {
-    struct ctx *c = b->c;
     if (b->oom)
-        return fail(c, ERR_INTERNAL, "", "out of memory");
-    char one[256] = "(";
-    for (int i = 0; i < ncols; i++)
-        strcat(one, i ? ", ?" : "?");
-    strcat(one, ")");
-    struct sbuf many = {0}, single = {0};
-    sbuf_puts(&many, head);
-    for (int r = 0; r < BULK_ROWS; r++) {
-        if (r)
-            sbuf_put(&many, ", ", 2);
-        sbuf_puts(&many, one);
-    }
-    sbuf_puts(&many, tail);
-    sbuf_printf(&single, "%s%s%s", head, one, tail);
-    if (many.oom || single.oom) {
-        sbuf_free(&many);
-        sbuf_free(&single);
-        return fail(c, ERR_INTERNAL, "", "out of memory");
-    }
-    size_t nrows = b->nargs / (size_t)ncols;
-    int rc = 0;
-    for (size_t i = 0; i < nrows && !rc;) {
-        size_t k = nrows - i >= BULK_ROWS ? BULK_ROWS : 1;
-        struct stmt *s = NULL;
-        rc = store_queryv(c->st, &s, &c->err, k > 1 ? many.s : single.s, b->args + i * (size_t)ncols,
-                          (int)(k * (size_t)ncols));
-        if (!rc && (rc = stmt_step(s, &c->err)) > 0)
-            rc = 0;
-        stmt_done(s);
-        i += k;
-    }
-    sbuf_free(&many);
-    sbuf_free(&single);
+        return fail(b->c, ERR_INTERNAL, "", "out of memory");
+    int rc = bulk_insert(b->c, head, tail, ncols, b->args, b->nargs / (size_t)ncols);
     b->nargs = 0;
     return rc;
 }

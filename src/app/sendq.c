@@ -1,6 +1,7 @@
 /* The send queue worker (see sendq.h). */
 #include "app/sendq.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <signal.h>
 #include <sodium.h>
@@ -64,39 +65,167 @@ static int claim_dead(const char *by, int64_t claimed_at)
     return kill(pid, 0) == -1 && errno == ESRCH;
 }
 
+/* "Name <addr>" → the domain, for Message-IDs. */
+static const char *from_domain(const char *from)
+{
+    const char *at = strrchr(from, '@');
+    return at ? at + 1 : "relatio.invalid>";
+}
+
+/* The Message-ID of a queued e-mail, the same at every attempt: its
+ * idempotency key at the sender's domain ("<c12.345@example.com>"). */
+static void message_id(const char *idem_key, const char *from, char *out, size_t len)
+{
+    char key[80];
+    snprintf(key, sizeof(key), "%s", idem_key);
+    for (char *p = key; *p; p++)
+        if (*p == ':')
+            *p = '.';
+    const char *dom = from_domain(from);
+    size_t dl = strcspn(dom, ">");
+    snprintf(out, len, "<%s@%.*s>", key, (int)dl, dom);
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_start(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+/* Asks the delivery check whether the message id arrived: 1 yes (200),
+ * 0 no (404), -1 unknown (anything else: asked again at the next pass). */
+static int delivered(const char *url, const char *id, int timeout_ms)
+{
+    pthread_once(&curl_once, curl_start);
+    CURL *h = curl_easy_init();
+    if (!h)
+        return -1;
+    char *esc = curl_easy_escape(h, id, 0);
+    char full[1024];
+    snprintf(full, sizeof(full), "%s%smessage_id=%s", url, strchr(url, '?') ? "&" : "?",
+             esc ? esc : "");
+    curl_free(esc);
+    curl_easy_setopt(h, CURLOPT_URL, full);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(timeout_ms > 0 ? timeout_ms : 10000));
+    long code = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(h);
+    return code == 200 ? 1 : code == 404 ? 0 : -1;
+}
+
+#define RECLAIM_MAX 1000
+
+/* Takes back the claims of dead workers. A claim never tried goes back to
+ * the queue (sending it cannot make a duplicate); one whose attempt had
+ * begun (sending_at) is in doubt and follows the in_doubt setting. */
 static int reclaim(struct ctx *c, struct sendq_stats *st)
 {
     struct stmt *s = NULL;
     int rc = store_query(c->st, &s, &c->err,
-                         "SELECT id, claimed_by, claimed_at FROM send_queue WHERE status = "
-                         "'claimed' LIMIT 1000",
+                         "SELECT id, claimed_by, claimed_at, sending_at, idem_key, channel FROM "
+                         "send_queue WHERE status = 'claimed' LIMIT 1000",
                          "");
     if (rc)
         return rc;
-    int64_t ids[1000];
-    int n = 0;
-    while ((rc = stmt_step(s, &c->err)) == 1)
-        if (claim_dead(stmt_text(s, 1), stmt_isnull(s, 2) ? 0 : stmt_int(s, 2)))
-            ids[n++] = stmt_int(s, 0);
+    static __thread struct dead {
+        int64_t id, sending_at;
+        char key[80], channel[8];
+        int arrived; /* in doubt: 1 delivered, 0 not, -1 unknown, -2 not asked */
+    } dead[RECLAIM_MAX];
+    int n = 0, doubt = 0;
+    while ((rc = stmt_step(s, &c->err)) == 1 && n < RECLAIM_MAX)
+        if (claim_dead(stmt_text(s, 1), stmt_isnull(s, 2) ? 0 : stmt_int(s, 2))) {
+            struct dead *d = &dead[n++];
+            d->id = stmt_int(s, 0);
+            d->sending_at = stmt_isnull(s, 3) ? 0 : stmt_int(s, 3);
+            snprintf(d->key, sizeof(d->key), "%s", stmt_text(s, 4));
+            snprintf(d->channel, sizeof(d->channel), "%s", stmt_text(s, 5));
+            d->arrived = -2;
+            doubt += d->sending_at != 0;
+        }
     stmt_done(s);
     if (rc < 0 || !n)
         return rc < 0 ? rc : 0;
+    struct campaign_settings set;
+    if (doubt && (rc = campaign_settings_load(c, &set)))
+        return rc;
+    int check = doubt && !strcmp(set.in_doubt, "check") && set.check_url[0];
+    int hold = doubt && !strcmp(set.in_doubt, "hold");
+    /* the check is a network call: asked before the write transaction */
+    for (int i = 0; check && i < n; i++)
+        if (dead[i].sending_at) {
+            char mid[200];
+            if (!strcmp(dead[i].channel, "email"))
+                message_id(dead[i].key, set.from, mid, sizeof(mid));
+            else
+                snprintf(mid, sizeof(mid), "%s", dead[i].key); /* the gateway's key */
+            dead[i].arrived = delivered(set.check_url, mid, set.timeout_ms);
+        }
     rc = store_begin(c->st, &c->err);
+    int taken = 0;
     for (int i = 0; !rc && i < n; i++) {
+        struct dead *d = &dead[i];
+        const char *why = NULL;
+        if (!d->sending_at) {
+            why = "claimed by a worker that stopped before trying it: sent now";
+        } else if (d->arrived == 1) {
+            rc = store_run(c->st, NULL, &c->err,
+                           "UPDATE send_queue SET status = 'sent', sent_at = ?, claimed_by = NULL, "
+                           "last_error = 'in doubt after an interrupted attempt: delivered (checked)' "
+                           "WHERE id = ? AND status = 'claimed'",
+                           "ii", d->sending_at, d->id);
+            log_warn("send queue: message %lld was being sent when its worker stopped; the "
+                     "delivery check says it arrived: not sent again",
+                     (long long)d->id);
+            taken++;
+            continue;
+        } else if (d->arrived == 0) {
+            why = "in doubt after an interrupted attempt: not delivered (checked), sent again";
+        } else if (check && d->arrived == -1) {
+            log_warn("send queue: message %lld is in doubt and the delivery check did not "
+                     "answer: asked again later",
+                     (long long)d->id);
+            continue;
+        } else if (hold) {
+            rc = store_run(c->st, NULL, &c->err,
+                           "UPDATE send_queue SET status = 'failed', claimed_by = NULL, last_error "
+                           "= 'in doubt: its worker stopped during the attempt; not sent again "
+                           "(in_doubt = hold)' WHERE id = ? AND status = 'claimed'",
+                           "i", d->id);
+            log_warn("send queue: message %lld is in doubt: held as failed (in_doubt = hold)",
+                     (long long)d->id);
+            taken++;
+            continue;
+        } else {
+            why = "in doubt after an interrupted attempt: sent again with the same Message-ID";
+            log_warn("send queue: message %lld was being sent when its worker stopped; sending "
+                     "it again with the same Message-ID (at-least-once)",
+                     (long long)d->id);
+        }
         rc = store_run(c->st, NULL, &c->err,
                        "UPDATE send_queue SET status = 'pending', claimed_by = NULL, last_error = "
-                       "'re-sent after an interrupted attempt' WHERE id = ? AND status = 'claimed'",
-                       "i", ids[i]);
-        log_warn("send queue: message %lld was claimed by a worker that stopped; sending it "
-                 "again (at-least-once)",
-                 (long long)ids[i]);
+                       "? WHERE id = ? AND status = 'claimed'",
+                       "si", why, d->id);
+        taken++;
     }
     if (rc) {
         store_rollback(c->st);
         return rc;
     }
     if (st)
-        st->reclaimed += n;
+        st->reclaimed += taken;
     return store_commit(c->st, &c->err);
 }
 
@@ -123,7 +252,7 @@ static int claim(struct ctx *c, const struct campaign_settings *set, int max, in
     for (int i = 0; !rc && i < *n; i++)
         rc = store_run(c->st, NULL, &c->err,
                        "UPDATE send_queue SET status = 'claimed', claimed_by = ?, claimed_at = ?, "
-                       "attempts = attempts + 1 WHERE id = ?",
+                       "sending_at = NULL, attempts = attempts + 1 WHERE id = ?",
                        "sii", me, wall_now(), ids[i]);
     if (rc) {
         store_rollback(c->st);
@@ -271,25 +400,12 @@ static int mark(struct ctx *c, const struct msg *m, int result, const char *why,
     return store_commit(c->st, &c->err);
 }
 
-/* "Name <addr>" → the domain, for Message-IDs. */
-static const char *from_domain(const char *from)
-{
-    const char *at = strrchr(from, '@');
-    return at ? at + 1 : "relatio.invalid>";
-}
-
 static int send_one(struct ctx *c, const struct msg *m, const struct campaign_settings *set,
                     struct err *e)
 {
     if (!strcmp(m->channel, "email")) {
-        char mid[200], key[80];
-        snprintf(key, sizeof(key), "%s", m->key);
-        for (char *p = key; *p; p++)
-            if (*p == ':')
-                *p = '.';
-        const char *dom = from_domain(set->from);
-        size_t dl = strcspn(dom, ">");
-        snprintf(mid, sizeof(mid), "<%s@%.*s>", key, (int)dl, dom);
+        char mid[200];
+        message_id(m->key, set->from, mid, sizeof(mid));
         char lu[700];
         if (m->unsub)
             snprintf(lu, sizeof(lu), "<%s>", m->unsub);
@@ -366,6 +482,15 @@ int sendq_tick(struct ctx *c, int batch, struct sendq_stats *st, int *processed)
             snprintf(e.msg, sizeof(e.msg), "%s", why);
         } else {
             throttle(set.rate_per_sec, &last);
+            /* committed before the attempt: a crash from here on leaves the
+             * message in doubt (see reclaim) */
+            rc = store_run(c->st, NULL, &c->err,
+                           "UPDATE send_queue SET sending_at = ? WHERE id = ?", "ii", wall_now(),
+                           m.id);
+            if (rc) {
+                msg_release(&m);
+                break;
+            }
             result = send_one(c, &m, &set, &e);
             if (result && result != ERR_INVALID)
                 result = ERR_UNAVAILABLE;

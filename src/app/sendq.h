@@ -5,13 +5,22 @@
  * (the address is suppressed), or retried with exponential back-off until
  * max_attempts, then failed. It also launches scheduled campaigns when due.
  *
- * Delivery is at-least-once with an idempotency key: a message is claimed
- * (committed) before it is sent and marked after. A worker that dies between
- * the server's acceptance and the mark leaves a claim behind; the next
- * worker re-sends it (the server may then hold two copies of that one
- * message, with the same Message-ID derived from the key, which receivers
- * use to drop the duplicate). The other choice, at-most-once, would lose
- * those messages; SMTP offers no way to ask whether one arrived.
+ * Delivery after a crash. Messages are claimed in batches (committed), and
+ * each one's attempt is recorded (sending_at, committed) just before it is
+ * handed to the SMTP server or the SMS gateway; the outcome is committed
+ * after. When a worker dies, its claims are taken back:
+ *   - a claim never tried goes back to the queue: it cannot have been sent;
+ *   - the one message whose attempt had begun is "in doubt" (the server may
+ *     have accepted it just before the crash, SMTP cannot be asked) and
+ *     follows the campaign setting in_doubt:
+ *       resend (default): sent again with the same Message-ID (and the same
+ *         idempotency key for the SMS gateway): never lost, at most one extra
+ *         copy of that message per crash, which receivers drop by its id;
+ *       check: delivery_check_url is asked (GET ?message_id=<id>): 200 →
+ *         recorded as sent, 404 → sent again, anything else → asked again at
+ *         the next pass: never lost, never twice (as good as the check);
+ *       hold: recorded as failed, not sent again: never twice, possibly lost.
+ * So at most one message per dead worker is ever in doubt.
  */
 #ifndef APP_SENDQ_H
 #define APP_SENDQ_H
