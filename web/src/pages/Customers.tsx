@@ -8,6 +8,7 @@ import { useI18n } from '../i18n';
 import { navigate, replaceQuery, type Route } from '../router';
 import { Badge, EmptyState, ErrorBox, lifecycleTone } from '../components/bits';
 import { displayName, primaryEmail, primaryPhone } from '../names';
+import { PhoneLink } from '../components/CallPopup';
 
 const DEBOUNCE_MS = 150;
 
@@ -142,14 +143,14 @@ export function Customers({ route }: { route: Route }) {
                 const place = [a.city, a.country ? a.country.toUpperCase() : null].filter(Boolean).join(', ');
                 return (
                   <tr key={c.id} class="clickable" onClick={(e) => {
-                    if ((e.target as HTMLElement).closest('a')) return;
+                    if ((e.target as HTMLElement).closest('a, button')) return;
                     navigate(`/customers/${encodeURIComponent(String(c.id))}`);
                   }}>
                     <td>
                       <a class="row-link" href={`#/customers/${encodeURIComponent(String(c.id))}`}>{displayName(c)}</a>
                     </td>
                     <td class="wrap">{primaryEmail(c) ?? t('common.none')}</td>
-                    <td class="nowrap">{primaryPhone(c) ?? t('common.none')}</td>
+                    <td class="nowrap">{primaryPhone(c) ? <PhoneLink phone={primaryPhone(c) as string} customerId={Number(c.id)} /> : t('common.none')}</td>
                     <td>{place || t('common.none')}</td>
                     <td class="nowrap">{label('kind', c.kind)}</td>
                     <td>{c.lifecycle ? <Badge tone={lifecycleTone(c.lifecycle)}>{label('lifecycle', c.lifecycle)}</Badge> : t('common.none')}</td>
