@@ -61,6 +61,9 @@ const struct event_type rule_event_types[] = {
     {"form.submitted",
      "form_id|form_key|form|kind|submission_id|created|campaign|source|visitor_joined",
      "a web form submitted (contact, newsletter, contest, event, referral)"},
+    {"call.ended", "call_id|direction|from|to|agent|duration_s|outcome",
+     "a phone call ended (telephony; outcome answered|missed|no_answer|busy|voicemail|failed|"
+     "rejected)"},
     {NULL, NULL, NULL},
 };
 

@@ -363,6 +363,25 @@ test('cti: click-to-call opens tel: links, or asks the phone system with a signe
   assert.equal((await srv.req('PUT', '/api/v1/cti/settings', { originate_url: '' })).status, 200);
 });
 
+test('cti: rules react to call.ended (a missed call tags the caller)', async () => {
+  const rule = await srv.req('POST', '/api/v1/rules', { name: 'missed calls', enabled: true, definition: {
+    trigger: { type: 'event', event: 'call.ended' },
+    conditions: [{ field: 'event.data.outcome', op: 'eq', value: 'missed' }],
+    steps: [{ action: 'tag', tag: 'missed_call' }] } });
+  assert.equal(rule.status, 201, JSON.stringify(rule.json));
+  const missed = (await srv.req('POST', '/api/v1/customers', person({ phone: '+33644556677' }))).json;
+  const talked = (await srv.req('POST', '/api/v1/customers', person({ phone: '+33655667788' }))).json;
+  await postEvent({ call_id: 'rule-1', event: 'ringing', from: '+33644556677', to: '+33140000000' });
+  await postEvent({ call_id: 'rule-1', event: 'ended', from: '+33644556677', to: '+33140000000' });
+  await postEvent({ call_id: 'rule-2', event: 'answered', from: '+33655667788', to: '+33140000000' });
+  await postEvent({ call_id: 'rule-2', event: 'ended', from: '+33655667788', to: '+33140000000' });
+  assert.equal((await srv.req('POST', '/api/v1/rules/run')).status, 200);
+  const tags = async (id) => JSON.stringify((await srv.req('GET', `/api/v1/customers/${id}`)).json.tags);
+  assert.match(await tags(missed.id), /missed_call/);
+  assert.doesNotMatch(await tags(talked.id), /missed_call/);
+  assert.equal((await srv.req('POST', `/api/v1/rules/${rule.json.id}/disable`)).status, 200);
+});
+
 test('cti: an idle stream sends heartbeats, and ends on SIGTERM (the after hook asserts a clean exit)', async () => {
   const agent = await userWithRole(srv, 'support');
   const s = await openStream(agent.token);
