@@ -83,6 +83,9 @@ bench/segments.sh
 # tracking ingestion: /t/collect batches and single events (its own database)
 bench/tracking.sh
 
+# web forms: form-urlencoded submissions with the duplicate check, consents and a rule (its own database)
+bench/forms.sh
+
 # SLA breach sweep over 1,000,000 open tickets (its own database)
 bench/sla.sh
 

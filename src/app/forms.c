@@ -1031,6 +1031,64 @@ static int barriers(struct ctx *c, const json_t *f, const struct sub *s, const s
     return rc;
 }
 
+/* What upsert_prospect needs of an existing customer, read in three small
+ * queries instead of the whole profile (customer_profile): the fields a form
+ * may fill, the number of addresses, the interests. */
+static int known_profile(struct ctx *c, int64_t cid, const struct sub *s, json_t **out)
+{
+    static const char *const names[] = {"first_name", "last_name", "name",     "phone",
+                                        "birth_date", "sex",       "language", NULL};
+    *out = NULL;
+    struct stmt *st = NULL;
+    int rc = store_query(c->st, &st, &c->err,
+                         "SELECT first_name, last_name, name, phone, birth_date, sex, language "
+                         "FROM customers WHERE id = ?",
+                         "i", cid);
+    if (rc)
+        return rc;
+    rc = stmt_step(st, &c->err);
+    if (rc == 1)
+        *out = rowj_object(st, names, "sssssss");
+    stmt_done(st);
+    if (rc == 0)
+        return fail(c, ERR_NOTFOUND, "email", "the customer with this e-mail is gone");
+    if (rc < 0)
+        return rc;
+    rc = 0;
+    int64_t n = 0;
+    if (json_object_size(s->address)) {
+        rc = store_int(c->st, &n, &c->err,
+                       "SELECT COUNT(*) FROM customer_addresses WHERE customer_id = ?", "i", cid);
+        json_t *a = json_array();
+        for (int64_t i = 0; !rc && i < n; i++)
+            json_array_append_new(a, json_object());
+        json_object_set_new(*out, "addresses", a);
+    }
+    if (!rc && json_array_size(s->interests)) {
+        static const char *const iname[] = {"interest", NULL};
+        json_t *rows = NULL, *list = json_array();
+        rc = store_query(c->st, &st, &c->err,
+                         "SELECT interest FROM customer_interests WHERE customer_id = ? ORDER BY "
+                         "interest",
+                         "i", cid);
+        if (!rc)
+            rc = rowj_all(c, st, iname, "s", &rows);
+        size_t i;
+        json_t *r;
+        json_array_foreach(rows, i, r)
+        {
+            json_array_append(list, json_object_get(r, "interest"));
+        }
+        json_decref(rows);
+        json_object_set_new(*out, "interests", list);
+    }
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 /* Creates the prospect or completes the one with this e-mail: an
  * unauthenticated form only fills what is empty and adds interests, it
  * never overwrites what the customer said before. */
@@ -1059,7 +1117,7 @@ static int upsert_prospect(struct ctx *c, const json_t *f, struct sub *s, int64_
         rc = customer_create(c, in, cid, NULL);
     } else {
         json_t *p = NULL;
-        rc = customer_profile(c, *cid, &p);
+        rc = known_profile(c, *cid, s, &p);
         const char *k;
         json_t *v;
         json_object_foreach(rc ? NULL : s->person, k, v)
@@ -1340,8 +1398,6 @@ int form_submit(struct ctx *c, const char *key, const json_t *values, const stru
                               (json_int_t)sub_id, "created", created, "campaign", s.campaign,
                               "source", s.source, "visitor_joined", joined);
         rc = event_emit(c, "form.submitted", cid, "form_submission", sub_id, d, NULL);
-        if (!rc)
-            rc = audit_record(c, "submit", "form", rowj_int(f, "id", 0), NULL, d);
         json_decref(d);
     }
 done:
