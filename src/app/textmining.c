@@ -523,34 +523,35 @@ static void split_key(char *key, char **source, char **category, char **term)
     *(*term)++ = 0;
 }
 
+/* Writes the day's terms, then its totals (entries with an empty term). */
 static int write_day(struct day_run *r, int32_t day)
 {
     struct ctx *c = r->c;
     int rc = 0;
     int64_t now = time_now();
-    for (size_t i = 0; !rc && i < r->terms.cap; i++) {
-        struct entry *e = &r->terms.e[i];
-        if (!e->key)
-            continue;
-        char *src, *cat, *term;
-        split_key(e->key, &src, &cat, &term);
-        rc = store_run(c->st, NULL, &c->err,
-                       "INSERT INTO textmine_terms(day, source, category, term, words, surface, n, "
-                       "docs, scored, score_sum, low) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       "isssisiiidi", (int64_t)day, src, cat, term, (int64_t)e->words, e->surface,
-                       e->n, e->docs, e->scored, e->sum, e->low);
-    }
-    for (size_t i = 0; !rc && i < r->totals.cap; i++) {
-        struct entry *e = &r->totals.e[i];
-        if (!e->key)
-            continue;
-        char *src, *cat, *term;
-        split_key(e->key, &src, &cat, &term);
-        rc = store_run(c->st, NULL, &c->err,
-                       "INSERT INTO textmine_days(day, source, category, docs, words, scored, "
-                       "score_sum, low, refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       "issiiidii", (int64_t)day, src, cat, e->docs, e->n, e->scored, e->sum,
-                       e->low, now);
+    for (int totals = 0; totals < 2; totals++) {
+        const struct table *t = totals ? &r->totals : &r->terms;
+        for (size_t i = 0; !rc && i < t->cap; i++) {
+            struct entry *e = &t->e[i];
+            if (!e->key)
+                continue;
+            char *src, *cat, *term;
+            split_key(e->key, &src, &cat, &term);
+            if (totals)
+                rc = store_run(c->st, NULL, &c->err,
+                               "INSERT INTO textmine_days(day, source, category, docs, words, "
+                               "scored, score_sum, low, refreshed_at) VALUES (?, ?, ?, ?, ?, ?, "
+                               "?, ?, ?)",
+                               "issiiidii", (int64_t)day, src, cat, e->docs, e->n, e->scored,
+                               e->sum, e->low, now);
+            else
+                rc = store_run(c->st, NULL, &c->err,
+                               "INSERT INTO textmine_terms(day, source, category, term, words, "
+                               "surface, n, docs, scored, score_sum, low) VALUES (?, ?, ?, ?, ?, "
+                               "?, ?, ?, ?, ?, ?)",
+                               "isssisiiidi", (int64_t)day, src, cat, term, (int64_t)e->words,
+                               e->surface, e->n, e->docs, e->scored, e->sum, e->low);
+        }
     }
     return rc;
 }

@@ -31,34 +31,32 @@ static int query(struct req *r, struct textmining_query *q)
     return 0;
 }
 
-static int h_terms(struct req *r, struct resp *w)
+typedef int (*analysis_fn)(struct ctx *c, const struct textmining_query *q, json_t **out);
+
+/* The three analyses take the same query and answer their document. */
+static int analysis(struct req *r, struct resp *w, analysis_fn fn)
 {
     struct textmining_query q;
     json_t *out = NULL;
     int rc = query(r, &q);
     if (!rc)
-        rc = textmining_terms(&r->c, &q, &out);
+        rc = fn(&r->c, &q, &out);
     return rc ? rc : reply_json(w, 200, out);
+}
+
+static int h_terms(struct req *r, struct resp *w)
+{
+    return analysis(r, w, textmining_terms);
 }
 
 static int h_emerging(struct req *r, struct resp *w)
 {
-    struct textmining_query q;
-    json_t *out = NULL;
-    int rc = query(r, &q);
-    if (!rc)
-        rc = textmining_emerging(&r->c, &q, &out);
-    return rc ? rc : reply_json(w, 200, out);
+    return analysis(r, w, textmining_emerging);
 }
 
 static int h_satisfaction(struct req *r, struct resp *w)
 {
-    struct textmining_query q;
-    json_t *out = NULL;
-    int rc = query(r, &q);
-    if (!rc)
-        rc = textmining_satisfaction(&r->c, &q, &out);
-    return rc ? rc : reply_json(w, 200, out);
+    return analysis(r, w, textmining_satisfaction);
 }
 
 static int h_refresh(struct req *r, struct resp *w)
