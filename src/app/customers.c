@@ -1520,6 +1520,34 @@ static json_t *summary_row(struct ctx *c, int64_t id)
     return o;
 }
 
+/* Candidates of a search by several words are read this many at a time. */
+#define SEARCH_BATCH 256
+
+/* *all = 1 when customer id has a term starting with each word but the
+ * driving one. */
+static int has_other_words(struct ctx *c, int64_t id, const struct words *ws, char ends[][72],
+                           int drive, int *all)
+{
+    *all = 0;
+    for (int i = 0; i < ws->n; i++) {
+        if (i == drive)
+            continue;
+        int64_t one = 0;
+        int rc = store_int(c->st, &one, &c->err,
+                           "SELECT 1 FROM customer_terms WHERE customer_id = ? AND term >= ? AND "
+                           "term < ? LIMIT 1",
+                           "iss", id, ws->w[i], ends[i]);
+        if (rc == ERR_NOTFOUND) {
+            err_clear(&c->err);
+            return 0;
+        }
+        if (rc)
+            return rc;
+    }
+    *all = 1;
+    return 0;
+}
+
 int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
 {
     int limit = q->limit > 0 ? q->limit : 50;
@@ -1530,7 +1558,7 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
         return fail(c, ERR_INTERNAL, "", "out of memory");
     struct words ws = {0};
     char ends[8][72];
-    int rc = 0;
+    int rc = 0, drive_word = 0;
     if (q->q && *q->q) {
         if (strlen(q->q) > 200) {
             rc = fail(c, ERR_INVALID, "q", "search text too long (at most 200 bytes)");
@@ -1576,14 +1604,10 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
                          "AND t.term < ?");
         arg_s(b, ws.w[drive]);
         arg_s(b, ends[drive]);
-        for (int i = 0; i < ws.n; i++) {
-            if (i == drive)
-                continue;
-            sql_add(b, " AND EXISTS (SELECT 1 FROM customer_terms t2 WHERE t2.customer_id = "
-                       "t.customer_id AND t2.term >= ? AND t2.term < ?)");
-            arg_s(b, ws.w[i]);
-            arg_s(b, ends[i]);
-        }
+        /* the other words are checked below, candidate by candidate in
+         * id order, until the page is full: an EXISTS here would probe
+         * every match of the driving word before the sort */
+        drive_word = drive;
     } else if (q->tag) {
         key = "g.customer_id";
         sql_add(b, need_c ? "SELECT g.customer_id FROM customer_tags g JOIN customers c ON c.id = "
@@ -1596,6 +1620,7 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
     char frag[256];
     snprintf(frag, sizeof(frag), " AND %s < ?", key);
     sql_add(b, frag);
+    int cursor_arg = b->n;
     arg_i(b, q->after > 0 ? q->after : INT64_MAX);
     if (q->kind) {
         sql_add(b, " AND c.kind = ?");
@@ -1625,19 +1650,38 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
     }
     snprintf(frag, sizeof(frag), " ORDER BY %s DESC LIMIT ?", key);
     sql_add(b, frag);
-    arg_i(b, limit + 1);
-    struct stmt *s = NULL;
-    rc = store_queryv(c->st, &s, &c->err, b->sql, b->args, b->n);
-    if (rc)
-        goto out;
+    /* with other words to check, candidates come in batches */
+    int64_t batch = ws.n > 1 ? SEARCH_BATCH : limit + 1;
+    arg_i(b, batch);
     int64_t ids[501];
     int n = 0;
-    while (n <= limit && (rc = stmt_step(s, &c->err)) == 1)
-        ids[n++] = stmt_int(s, 0);
-    stmt_done(s);
-    if (rc < 0)
-        goto out;
-    rc = 0;
+    for (;;) {
+        struct stmt *s = NULL;
+        rc = store_queryv(c->st, &s, &c->err, b->sql, b->args, b->n);
+        if (rc)
+            goto out;
+        int64_t got = 0, last = 0;
+        while (n <= limit && (rc = stmt_step(s, &c->err)) == 1) {
+            last = stmt_int(s, 0);
+            got++;
+            if (ws.n > 1) {
+                int all = 0;
+                rc = has_other_words(c, last, &ws, ends, drive_word, &all);
+                if (rc)
+                    break;
+                if (!all)
+                    continue;
+            }
+            ids[n++] = last;
+        }
+        stmt_done(s);
+        if (rc < 0)
+            goto out;
+        rc = 0;
+        if (n > limit || got < batch || ws.n <= 1)
+            break;
+        b->args[cursor_arg].i = last; /* the next batch, below the last candidate */
+    }
     json_t *items = json_array();
     int shown = n > limit ? limit : n;
     for (int i = 0; i < shown; i++) {

@@ -793,7 +793,8 @@ static const struct lazy_index {
     {"customer_phones_phone", "CREATE INDEX customer_phones_phone ON customer_phones(phone)"},
     {"interactions_customer_at",
      "CREATE INDEX interactions_customer_at ON interactions(customer_id, at)"},
-    {"orders_customer_at", "CREATE INDEX orders_customer_at ON orders(customer_id, ordered_at)"},
+    {"orders_timeline", "CREATE INDEX orders_timeline ON orders(customer_id, ordered_at, kind, "
+                        "status, total_minor, currency, channel, store, external_id)"},
     {"orders_at", "CREATE INDEX orders_at ON orders(ordered_at)"},
     {"order_lines_order", "CREATE INDEX order_lines_order ON order_lines(order_id)"},
 };

@@ -11,6 +11,7 @@
 #ifndef APP_SNAPSHOT_H
 #define APP_SNAPSHOT_H
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,6 +80,7 @@ struct snapshot {
 
     struct store *watch; /* asks for new order ids (behind() in snapshot.c) */
     pthread_mutex_t watch_lock;
+    atomic_llong watch_at; /* CLOCK_MONOTONIC microseconds of its last answer "none" */
 
     pthread_mutex_t derived_lock;
     void *derived;
@@ -93,8 +95,9 @@ struct snapshot {
  * after the lock is taken, so a hook that ran before sees its order built
  * in and a hook that runs after waits and applies on top. Orders inserted
  * without a hook (another process: `relatio import` while serving) are
- * noticed by their ids and read in here; status changes made by another
- * process are not (snapshot_invalidate).
+ * noticed by their ids and read in here (within a millisecond of their
+ * commit: readers share one check per millisecond); status changes made by
+ * another process are not (snapshot_invalidate).
 
  * Errors: those of the store, ERR_INTERNAL when out of memory.
  */
