@@ -12,6 +12,7 @@
 #include "app/analytics.h"
 #include "app/audit.h"
 #include "app/bulk.h"
+#include "app/visibility.h"
 #include "store/store.h"
 #include "util/text.h"
 #include "util/timeu.h"
@@ -1578,7 +1579,8 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
      * table. The customer row is joined only when a filter needs it; a
      * merged-away customer keeps no terms or tags (a merge moves them). */
     const char *key = "c.id";
-    int need_c = q->kind || q->lifecycle || q->owner_id > 0;
+    int scope = visibility_scope(c);
+    int need_c = q->kind || q->lifecycle || q->owner_id > 0 || scope != VIS_ALL;
     if (ws.n > 0) {
         int drive = 0;
         int64_t best = INT64_MAX;
@@ -1625,6 +1627,12 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
     if (q->kind) {
         sql_add(b, " AND c.kind = ?");
         arg_s(b, q->kind);
+    }
+    if (scope != VIS_ALL) { /* record visibility: the user's own, or the team's too */
+        sql_add(b, scope == VIS_TEAM ? " AND (c.owner_id = ? OR c.team = ?)" : " AND c.owner_id = ?");
+        arg_i(b, c->actor.user_id);
+        if (scope == VIS_TEAM)
+            arg_s(b, c->actor.team[0] ? c->actor.team : NULL);
     }
     if (q->lifecycle && (rc = lifecycle_filter(c, b, q->lifecycle)))
         goto out;

@@ -1,6 +1,7 @@
 /* Routes: the analytics settings (RFM grid, ABC cuts, CLV horizon) that the
  * settings screen edits. */
 #include "app/analytics.h"
+#include "app/visibility.h"
 #include "http/handlers.h"
 
 static const struct field analytics_settings_fields[] = {
@@ -34,7 +35,36 @@ static int h_settings_put(struct req *r, struct resp *w)
     return rc ? rc : h_settings_get(r, w);
 }
 
+static const struct field visibility_fields[] = {
+    {"admin", FT_ENUM, 0, 0, "all", NULL, "administrators always see every customer"},
+    {"manager", FT_ENUM, 0, 0, "all|team|own", NULL, NULL},
+    {"sales", FT_ENUM, 0, 0, "all|team|own", NULL, NULL},
+    {"support", FT_ENUM, 0, 0, "all|team|own", NULL, NULL},
+    {"marketing", FT_ENUM, 0, 0, "all|team|own", NULL, NULL},
+    {"analyst", FT_ENUM, 0, 0, "all|team|own", NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL, NULL},
+};
+
+static int h_visibility_get(struct req *r, struct resp *w)
+{
+    json_t *out = NULL;
+    int rc = visibility_get(&r->c, &out);
+    return rc ? rc : reply_json(w, 200, out);
+}
+
+static int h_visibility_put(struct req *r, struct resp *w)
+{
+    int rc = req_body(r, visibility_fields, 0);
+    if (!rc)
+        rc = visibility_set(&r->c, r->body);
+    return rc ? rc : h_visibility_get(r, w);
+}
+
 const struct route settings_routes[] = {
+    {"GET", "/api/v1/visibility", h_visibility_get, ROLES_STAFF, "users",
+     "Which customers each role sees: all, its team's and its own, or its own", NULL},
+    {"PUT", "/api/v1/visibility", h_visibility_put, ROLES_ADMIN, "users",
+     "Set record visibility per role (all or nothing, audited)", visibility_fields},
     {"GET", "/api/v1/analytics/settings", h_settings_get, ROLES_STAFF, "analytics",
      "Analytics settings in force, DOMAIN.md's defaults and which are customised", NULL},
     {"PUT", "/api/v1/analytics/settings", h_settings_put, ROLES_ADMIN, "analytics",

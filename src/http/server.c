@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "app/users.h"
+#include "app/visibility.h"
 #include "http/http.h"
 #include "util/log.h"
 #include "util/timeu.h"
@@ -636,6 +637,17 @@ static double elapsed(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* A route about one customer (its path starts with customers/{id}) answers
+ * 404 when the actor's record visibility hides that customer. */
+static int customer_visible(struct req *r, const struct route *rt)
+{
+    const char *at = strstr(rt->path, "customers/{id}");
+    int64_t id;
+    if (!at || (at[14] && at[14] != '/') || req_param_id(r, 0, &id))
+        return 0;
+    return visibility_check_customer(&r->c, id);
+}
+
 static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
@@ -709,6 +721,8 @@ static enum MHD_Result dispatch(struct server *sv, struct MHD_Connection *conn, 
             if (!rc && !(r.c.actor.role & rt->roles))
                 rc = err_set(&r.c.err, ERR_FORBIDDEN, "", "the role '%s' may not do this",
                              role_name(r.c.actor.role));
+            if (!rc)
+                rc = customer_visible(&r, rt);
         }
         /* a public route may take a form post (RFC 8058 one-click unsubscribe):
          * its body is not JSON and is left unparsed */
