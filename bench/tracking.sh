@@ -2,8 +2,11 @@
 # Tracking ingestion benchmark (not a test): a fresh database, one site,
 # wrk POSTing /t/collect batches of 100 events and single events from 20,000
 # anonymous visitors. Every acknowledged event is committed (WAL, synchronous
-# NORMAL: survives a crash of the process) before the 200 answer.
+# NORMAL: survives a crash of the process) before the 200 answer. Every
+# shipped rule template is switched on, so the rules engine evaluates the
+# events as they arrive (its consumer runs in the server).
 #   BENCH_SECONDS  wrk duration per run (default 10)
+#   BENCH_RULES    off: leave the templates off
 set -u
 cd "$(dirname "$0")/.."
 SECS=${BENCH_SECONDS:-10}
@@ -25,6 +28,15 @@ KEY=$(curl -fs -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/j
   sed -n 's/.*"key":"\([0-9a-f]*\)".*/\1/p')
 [ -n "$KEY" ] || { echo "no site key"; exit 1; }
 export KEY
+rules_on=0
+if [ "${BENCH_RULES:-on}" != off ]; then
+  for id in $(curl -fs -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/rules" |
+    grep -o '"id":[0-9]*' | cut -d: -f2 | sort -un); do
+    curl -fs -X POST -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/rules/$id/enable" \
+      >/dev/null && rules_on=$((rules_on + 1))
+  done
+fi
+row "rule templates switched on" "$rules_on"
 
 cpu() { awk '{print $14 + $15}' "/proc/$spid/stat"; } # server CPU time, clock ticks
 TICKS=$(getconf CLK_TCK)
@@ -52,5 +64,15 @@ row "  per second of server CPU" "$s_cpu requests"
 row "load average during the run" "$(cut -d' ' -f1-3 /proc/loadavg)"
 after=$(sqlite3 "$DB" "SELECT COUNT(*) FROM web_events")
 logged=$(sqlite3 "$DB" "SELECT COUNT(*) FROM events")
-row "web events stored / mirrored in the event log" "$((after - before)) / $logged"
+row "web events stored / event-log rows (with the rules' own)" "$((after - before)) / $logged"
+lagq="SELECT (SELECT MAX(id) FROM events) - COALESCE((SELECT last_id FROM event_cursors WHERE consumer = 'rules'), 0)"
+lag0=$(sqlite3 "$DB" "$lagq") waited=0
+while [ "$waited" -lt 120 ]; do # the rules engine catches up
+  lag=$(sqlite3 "$DB" "$lagq")
+  [ "$lag" -le 0 ] 2>/dev/null && break
+  sleep 1
+  waited=$((waited + 1))
+done
+row "rules: backlog when the load stopped" "$lag0 events, evaluated within ${waited} s (left: $lag)"
+row "rules: runs started, actions done" "$(sqlite3 "$DB" "SELECT (SELECT COUNT(*) FROM rule_runs) || ', ' || (SELECT COUNT(*) FROM rule_firings WHERE status = 'done')")"
 row "database size" "$(du -h "$DB" | cut -f1)"

@@ -724,7 +724,10 @@ static json_t *ack(const char *visitor, int accepted, int ignored, const char *r
     return o;
 }
 
-int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *batch, json_t **out)
+/* track_collect; own 0: inside the group's transaction without a savepoint
+ * of its own (the group rolls back whole when one fails). */
+static int collect(struct ctx *c, const struct collect_req *rq, const json_t *batch, int own,
+                   json_t **out)
 {
     struct visit v = {0};
     v.key = jstr(batch, "key");
@@ -776,7 +779,7 @@ int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *bat
     v.rows = malloc(WROWS_MAX * sizeof(*v.rows));
     if (!v.rows)
         return fail(c, ERR_INTERNAL, "", "out of memory");
-    rc = store_begin(c->st, &c->err);
+    rc = own ? store_begin(c->st, &c->err) : 0;
     if (rc) {
         free(v.rows);
         return rc;
@@ -805,9 +808,9 @@ int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *bat
     json_t *content = NULL;
     if (!rc)
         rc = personalize_get(c, v.customer_id, &content);
-    if (!rc)
+    if (!rc && own)
         rc = store_commit(c->st, &c->err);
-    else
+    else if (rc && own)
         store_rollback(c->st);
     if (rc) {
         json_decref(rejected);
@@ -824,8 +827,9 @@ int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *bat
 
 /* Group commit: concurrent collect requests share one transaction. The
  * first request to find no leader becomes it, takes the waiting requests
- * (up to GROUP_MAX), runs each in its own savepoint on its connection, commits
- * once and wakes the others, whose answers are sent only after that commit. */
+ * (up to GROUP_MAX), runs them on its connection in one transaction (no
+ * savepoint each unless one fails, see group_pass), commits once and wakes
+ * the others, whose answers are sent only after that commit. */
 #define GROUP_MAX 64
 
 struct pending {
@@ -842,7 +846,16 @@ static pthread_cond_t group_done = PTHREAD_COND_INITIALIZER;
 static struct pending *group_head, *group_tail;
 static int group_leading;
 
-static void group_run(struct ctx *c, struct pending *list)
+int track_collect(struct ctx *c, const struct collect_req *rq, const json_t *batch, json_t **out)
+{
+    return collect(c, rq, batch, 1, out);
+}
+
+/* Runs the group's requests in one transaction; careful 0: without a
+ * savepoint each (the cheap way; 1 when one of them failed: it is all rolled
+ * back and the caller runs the group again with careful 1), careful 1: each
+ * in its own savepoint, so that one failure costs only that request. */
+static int group_pass(struct ctx *c, struct pending *list, int careful)
 {
     int rc = store_begin(c->st, &c->err);
     for (struct pending *p = list; p; p = p->next) {
@@ -854,8 +867,16 @@ static void group_run(struct ctx *c, struct pending *list)
         struct ctx lc = *p->c;
         lc.st = c->st; /* the leader's connection holds the transaction */
         err_clear(&lc.err);
-        p->rc = track_collect(&lc, p->rq, p->batch, &p->out);
+        p->rc = collect(&lc, p->rq, p->batch, careful, &p->out);
         p->c->err = lc.err;
+        if (p->rc && !careful) {
+            store_rollback(c->st);
+            for (struct pending *q = list; q; q = q->next) {
+                json_decref(q->out);
+                q->out = NULL;
+            }
+            return 1;
+        }
     }
     if (!rc)
         rc = store_commit(c->st, &c->err);
@@ -868,6 +889,15 @@ static void group_run(struct ctx *c, struct pending *list)
                 p->c->err = c->err;
             }
         }
+    return 0;
+}
+
+static void group_run(struct ctx *c, struct pending *list)
+{
+    if (list->next == NULL) /* alone: one pass, a failure is its own */
+        group_pass(c, list, 1);
+    else if (group_pass(c, list, 0))
+        group_pass(c, list, 1);
 }
 
 int track_collect_grouped(struct ctx *c, const struct collect_req *rq, const json_t *batch,
