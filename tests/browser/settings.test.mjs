@@ -38,6 +38,12 @@ test('users and roles: add a user, change a role', { timeout: 60000 }, async () 
   const claire = users.find((u) => u.email === 'claire@example.com');
   assert.equal(claire.role, 'manager');
   assert.equal(claire.team, 'Lyon');
+  // record visibility: sales see their team's customers and their own
+  const vis = page.getByRole('form', { name: 'Record visibility' });
+  await vis.getByLabel('Sales').selectOption('team');
+  await vis.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Visibility saved.' }).waitFor();
+  assert.equal((await stack.api.must('GET', '/api/v1/visibility')).sales, 'team');
   assert.deepEqual(await axeViolations(page), []);
   await screenshot(page, 'settings-users');
 });

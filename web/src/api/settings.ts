@@ -69,3 +69,11 @@ export async function channels(): Promise<Channels> {
 export async function saveChannels(body: Partial<Channels> & { smtp_password?: string }): Promise<Channels> {
   return (await request<Channels>('PUT', '/campaign-settings', { body })).data;
 }
+
+export type Scope = 'all' | 'team' | 'own';
+export async function visibility(): Promise<Record<Role, Scope>> {
+  return (await request<Record<Role, Scope>>('GET', '/visibility')).data;
+}
+export async function saveVisibility(body: Partial<Record<Role, Scope>>): Promise<Record<Role, Scope>> {
+  return (await request<Record<Role, Scope>>('PUT', '/visibility', { body })).data;
+}

@@ -1201,6 +1201,12 @@ export const en = {
   'forms.values': 'Values',
   'forms.accepted': 'accepted',
   'forms.visitorJoined': 'web history joined',
+  'set.visibility': 'Record visibility',
+  'set.visHelp': 'Which customers each role sees in lists, searches and the 360° view. Administrators always see every customer.',
+  'set.vis.all': 'every customer',
+  'set.vis.team': 'the team’s and their own',
+  'set.vis.own': 'only the customers they own',
+  'set.visSaved': 'Visibility saved.',
 } as const;
 
 export type Key = keyof typeof en;

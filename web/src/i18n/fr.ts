@@ -1203,4 +1203,10 @@ export const fr: Record<Key, string> = {
   'forms.values': 'Valeurs',
   'forms.accepted': 'accepté',
   'forms.visitorJoined': 'historique web rattaché',
+  'set.visibility': 'Visibilité des fiches',
+  'set.visHelp': 'Les clients que chaque rôle voit dans les listes, les recherches et la vue 360°. Les administrateurs voient toujours tous les clients.',
+  'set.vis.all': 'tous les clients',
+  'set.vis.team': 'ceux de l’équipe et les siens',
+  'set.vis.own': 'seulement les siens',
+  'set.visSaved': 'Visibilité enregistrée.',
 };

@@ -127,7 +127,42 @@ function Users() {
         </form>
         {out.view}
       </Card>
+      <Visibility />
     </>
+  );
+}
+
+/** Which customers each role sees: all, the team's and its own, or its own. */
+function Visibility() {
+  const { t, label } = useI18n();
+  const [doc, error, load] = useLoad(api.visibility);
+  const out = useOutcome();
+  const [draft, setDraft] = useState<Record<string, api.Scope>>({});
+  if (error) return <ErrorBox error={error} onRetry={load} />;
+  if (!doc) return null;
+  const value = (r: Role) => draft[r] ?? doc[r];
+  const save = async (e: Event) => {
+    e.preventDefault();
+    if (await out.run(() => api.saveVisibility(draft), t('set.visSaved'))) {
+      setDraft({});
+      await load();
+    }
+  };
+  return (
+    <Card title={t('set.visibility')} id="set-visibility">
+      <p class="muted">{t('set.visHelp')}</p>
+      <form class="settings-form" onSubmit={save} aria-label={t('set.visibility')}>
+        {api.ROLES.filter((r) => r !== 'admin').map((r) => (
+          <label key={r}>{label('set.roleName', r)}
+            <select value={value(r)} onChange={(e) => setDraft({ ...draft, [r]: e.currentTarget.value as api.Scope })}>
+              {(['all', 'team', 'own'] as const).map((s) => <option key={s} value={s}>{t(`set.vis.${s}` as Key)}</option>)}
+            </select>
+          </label>
+        ))}
+        <button class="btn primary" type="submit" disabled={!Object.keys(draft).length}>{t('set.save')}</button>
+      </form>
+      {out.view}
+    </Card>
   );
 }
 
