@@ -4,8 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out; mkdir -p "$OUT"
-PKGS="sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib"
 cc -std=c11 -O2 -D_GNU_SOURCE -Isrc -o "$OUT/forecast" bench/forecast.c ${LIB:-build/rel/librelatio.a} \
-  $(pkg-config --cflags --libs $PKGS) -lm -lpthread
+  $(make -s print-flags)
 RELATIO_LOG=warn "$OUT/forecast" "$OUT/forecast.db" "${FORECAST_DEALS:-100000}"
 [ -n "${FORECAST_KEEP:-}" ] || rm -f "$OUT/forecast.db" "$OUT/forecast.db-wal" "$OUT/forecast.db-shm"

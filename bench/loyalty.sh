@@ -5,9 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out; mkdir -p "$OUT"
-PKGS="sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib"
 cc -std=c11 -O2 -D_GNU_SOURCE -Isrc -o "$OUT/loyalty" bench/loyalty.c ${LIB:-build/rel/librelatio.a} \
-  $(pkg-config --cflags --libs $PKGS) -lm -lpthread
+  $(make -s print-flags)
 RELATIO_LOG=warn RELATIO_NOW=2026-07-01T12:00:00Z "$OUT/loyalty" "$OUT/loyalty.db" "${LOYALTY_N:-1000000}"
 rm -f "$OUT/loyalty.db" "$OUT/loyalty.db-wal" "$OUT/loyalty.db-shm"
 echo "== loyalty through the API"

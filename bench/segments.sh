@@ -7,9 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out; mkdir -p "$OUT"
-PKGS="sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib"
 cc -std=c11 -O2 -D_GNU_SOURCE -Isrc -o "$OUT/segments" bench/segments.c ${LIB:-build/rel/librelatio.a} \
-  $(pkg-config --cflags --libs $PKGS) -lm -lpthread
+  $(make -s print-flags)
 N=${SEG_CUSTOMERS:-100000}
 DB=$OUT/demo-seg-$N.db
 if [ ! -f "$DB" ]; then

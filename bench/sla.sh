@@ -4,8 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out; mkdir -p "$OUT"
-PKGS="sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib"
 cc -std=c11 -O2 -D_GNU_SOURCE -Isrc -o "$OUT/sla" bench/sla.c ${LIB:-build/rel/librelatio.a} \
-  $(pkg-config --cflags --libs $PKGS) -lm -lpthread
+  $(make -s print-flags)
 RELATIO_LOG=warn "$OUT/sla" "$OUT/sla.db" "${SLA_TICKETS:-1000000}"
 rm -f "$OUT/sla.db" "$OUT/sla.db-wal" "$OUT/sla.db-shm"
