@@ -531,24 +531,39 @@ int kb_suggest_for_ticket(struct ctx *c, int64_t ticket_id, int limit, json_t **
     if (limit > 50)
         return fail(c, ERR_INVALID, "limit", "at most 50");
     struct stmt *s = NULL;
-    int rc = store_query(c->st, &s, &c->err,
-                         "SELECT t.subject, (SELECT group_concat(body, ' ') FROM (SELECT body FROM "
-                         "ticket_messages WHERE ticket_id = t.id AND direction = 'inbound' ORDER "
-                         "BY id LIMIT 5)) FROM tickets t WHERE t.id = ?",
-                         "i", ticket_id);
+    int rc = store_query(c->st, &s, &c->err, "SELECT subject FROM tickets WHERE id = ?", "i",
+                         ticket_id);
     if (rc)
         return rc;
     struct termset ts = {.max = KB_MAX_SUGGEST, .weight = 1};
     rc = stmt_step(s, &c->err);
-    if (rc == 1) {
+    if (rc == 1)
         text_words(stmt_text(s, 0), term_add, &ts);
-        if (!stmt_isnull(s, 1)) {
-            char buf[4000];
-            text_copy(buf, sizeof(buf), stmt_text(s, 1));
-            text_words(buf, term_add, &ts);
+    stmt_done(s);
+    if (rc == 1) {
+        /* the first five inbound messages, joined by spaces (portable SQL:
+         * no string aggregate) */
+        char buf[4000];
+        size_t len = 0;
+        int n = 0;
+        buf[0] = 0;
+        rc = store_query(c->st, &s, &c->err,
+                         "SELECT body FROM ticket_messages WHERE ticket_id = ? AND direction = "
+                         "'inbound' AND body IS NOT NULL ORDER BY id LIMIT 5",
+                         "i", ticket_id);
+        while (!rc && (rc = stmt_step(s, &c->err)) == 1) {
+            rc = 0;
+            int w = snprintf(buf + len, sizeof(buf) - len, "%s%s", n++ ? " " : "", stmt_text(s, 0));
+            len = w < 0 || (size_t)w >= sizeof(buf) - len ? sizeof(buf) - 1 : len + (size_t)w;
+        }
+        stmt_done(s);
+        if (rc == 0) {
+            rc = 1;
+            char folded[4000];
+            text_copy(folded, sizeof(folded), buf);
+            text_words(folded, term_add, &ts);
         }
     }
-    stmt_done(s);
     if (rc == 0)
         return fail(c, ERR_NOTFOUND, "id", "no ticket %lld", (long long)ticket_id);
     if (rc < 0) {

@@ -1113,20 +1113,36 @@ int team_list(struct ctx *c, json_t **out)
 {
     struct stmt *s = NULL;
     int rc = store_query(c->st, &s, &c->err,
-                         "SELECT t.id, t.name, t.assignment, t.escalation_team_id, (SELECT "
-                         "json_group_array(json_object('id', u.id, 'name', u.name, 'email', "
-                         "u.email)) FROM team_members m JOIN users u ON u.id = m.user_id WHERE "
-                         "m.team_id = t.id) FROM teams t ORDER BY t.name",
+                         "SELECT t.id, t.name, t.assignment, t.escalation_team_id FROM teams t "
+                         "ORDER BY t.name",
                          "");
     if (rc)
         return rc;
     json_t *items = json_array();
     while ((rc = stmt_step(s, &c->err)) == 1) {
+        /* the members by a query of their own: portable SQL, no JSON aggregate */
+        json_t *members = json_array();
+        struct stmt *m = NULL;
+        int mrc = store_query(c->st, &m, &c->err,
+                              "SELECT u.id, u.name, u.email FROM team_members tm JOIN users u ON "
+                              "u.id = tm.user_id WHERE tm.team_id = ? ORDER BY u.id",
+                              "i", stmt_int(s, 0));
+        if (!mrc)
+            while ((mrc = stmt_step(m, &c->err)) == 1)
+                json_array_append_new(members, json_pack("{s:I,s:s,s:s}", "id",
+                                                         (json_int_t)stmt_int(m, 0), "name",
+                                                         stmt_text(m, 1), "email",
+                                                         stmt_text(m, 2)));
+        stmt_done(m);
         json_t *o = json_pack("{s:I,s:s,s:s,s:o,s:o}", "id", (json_int_t)stmt_int(s, 0), "name",
                               stmt_text(s, 1), "assignment", stmt_text(s, 2), "escalation_team_id",
                               stmt_isnull(s, 3) ? json_null() : json_integer(stmt_int(s, 3)),
-                              "members", json_loads(stmt_text(s, 4), 0, NULL));
+                              "members", members);
         json_array_append_new(items, o);
+        if (mrc < 0) {
+            rc = mrc;
+            break;
+        }
     }
     stmt_done(s);
     if (rc < 0) {
