@@ -444,7 +444,10 @@ static int place_idx(const char *country, const char *postal, const char *city, 
         end++;
     if (lo == end)
         return 0;
-    if (city && *city) {
+    int one = 1; /* one commune: no name to compare */
+    for (size_t i = lo + 1; one && i < end; i++)
+        one = !strcmp(ref.rows[i].insee, ref.rows[lo].insee);
+    if (city && *city && !one) {
         char want[64];
         norm_name(city, want, sizeof(want));
         for (size_t i = lo; *want && i < end; i++) {
