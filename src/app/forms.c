@@ -2,6 +2,7 @@
 #include "app/forms.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,10 +234,46 @@ static const char *const form_names[] = {
     "max_per_email", "capacity", "created_at", "updated_at", NULL};
 #define FORM_TYPES "isssssisssiiiitt"
 
+/* Parsed definitions by their text: a definition changes rarely and every
+ * submission would parse it again. The parsed objects are shared between
+ * threads and read only (jansson's reference counts are atomic); whoever
+ * changes a form works on a deep copy. */
+#define DEF_CACHE 32
+static struct {
+    char *text;
+    json_t *def;
+} def_cache[DEF_CACHE];
+static unsigned def_next;
+static pthread_mutex_t def_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static json_t *definition_parse(const char *text)
+{
+    json_t *d = NULL;
+    pthread_mutex_lock(&def_lock);
+    for (int i = 0; i < DEF_CACHE && !d; i++)
+        if (def_cache[i].text && !strcmp(def_cache[i].text, text))
+            d = json_incref(def_cache[i].def);
+    pthread_mutex_unlock(&def_lock);
+    if (d)
+        return d;
+    d = json_loads(text, 0, NULL);
+    char *copy = d ? strdup(text) : NULL;
+    if (!copy)
+        return d;
+    pthread_mutex_lock(&def_lock);
+    unsigned slot = def_next++ % DEF_CACHE;
+    free(def_cache[slot].text);
+    json_decref(def_cache[slot].def);
+    def_cache[slot].text = copy;
+    def_cache[slot].def = json_incref(d);
+    pthread_mutex_unlock(&def_lock);
+    return d;
+}
+
 /* Spreads the stored JSON texts (definition, origins) into the object. */
 static void form_unpack(json_t *o)
 {
-    json_t *d = json_loads(jstr(o, "definition") ? jstr(o, "definition") : "{}", 0, NULL);
+    json_t *d = definition_parse(jstr(o, "definition") ? jstr(o, "definition") : "{}");
     for (int i = 0; def_keys[i]; i++) {
         json_t *v = d ? json_object_get(d, def_keys[i]) : NULL;
         int list = i >= 4; /* fields, consents, hidden */
