@@ -21,7 +21,7 @@ before(async () => {
   page = await stack.newPage();
   // the server subscribes the browser before it answers the stream: once the
   // answer's headers are in, a posted event reaches this page
-  const streaming = page.waitForResponse((r) => r.url().endsWith('/api/v1/cti/stream'));
+  const streaming = page.waitForResponse((r) => r.url().endsWith('/api/v1/cti/stream'), { timeout: 60000 });
   await signIn(page, AGENT);
   assert.equal((await streaming).status(), 200);
 });
