@@ -423,7 +423,9 @@ static int add_word(struct ctx *c, struct hits *h, const char *w, int prefix, in
                     const char *lang, int public_only)
 {
     char hi[80];
-    snprintf(hi, sizeof(hi), "%s\xff", w);
+    /* after every word starting with w: U+10FFFF, the largest code point (a
+     * lone 0xff byte is not UTF-8, which PostgreSQL refuses) */
+    snprintf(hi, sizeof(hi), "%s\xf4\x8f\xbf\xbf", w);
     int64_t df = 0;
     int rc = prefix ? store_int(c->st, &df, &c->err,
                                 "SELECT COUNT(DISTINCT article_id) FROM (SELECT article_id FROM "

@@ -541,13 +541,22 @@ static int prepare_server(struct store *st, struct stmt *s, struct err *e)
         s->types[i] = 0;
     if (s->cached)
         snprintf(s->name, sizeof(s->name), "r%u", st->next_name++);
+    /* a failed attempt inside a transaction would abort it: under a savepoint */
+    int intx = PQtransactionStatus(st->conn) == PQTRANS_INTRANS;
+    int rc0 = intx ? exec_sql(st, "SAVEPOINT p", NULL, e) : 0;
+    if (rc0)
+        return rc0;
     for (int attempt = 0; attempt <= s->nparams; attempt++) {
         PGresult *r = PQprepare(st->conn, s->name, s->pgsql, s->nparams, s->types);
         if (r && PQresultStatus(r) == PGRES_COMMAND_OK) {
             PQclear(r);
             s->gen = st->gen;
+            if (intx)
+                exec_sql(st, "RELEASE SAVEPOINT p", NULL, NULL);
             return 0;
         }
+        if (intx && PQstatus(st->conn) == CONNECTION_OK)
+            exec_sql(st, "ROLLBACK TO SAVEPOINT p", NULL, NULL);
         const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
         const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
         const char *d = msg ? strstr(msg, "parameter $") : NULL;
@@ -573,10 +582,14 @@ static int prepare_server(struct store *st, struct stmt *s, struct err *e)
                 snprintf(e->msg, sizeof(e->msg), "%.120s in: %.120s", m, s->sql);
             }
             PQclear(r);
+            if (intx && !st->broken)
+                exec_sql(st, "RELEASE SAVEPOINT p", NULL, NULL);
             return rc;
         }
         PQclear(r);
     }
+    if (intx)
+        exec_sql(st, "RELEASE SAVEPOINT p", NULL, NULL);
     return err_set(e, ERR_INTERNAL, "", "cannot type the parameters of: %.160s", s->sql);
 }
 

@@ -113,7 +113,7 @@ CREATE INDEX customers_last_order ON customers(last_order_at);
 
 -- Folded search terms (accent- and case-free) for prefix search on any backend.
 CREATE TABLE customer_terms (
-    term        TEXT NOT NULL,
+    term        TEXT COLLATE "C" NOT NULL, -- byte order: prefix ranges
     customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
     PRIMARY KEY (term, customer_id)
 );

@@ -25,7 +25,7 @@ CREATE TABLE kb_articles (
 CREATE INDEX kb_articles_lang ON kb_articles(lang, id);
 
 CREATE TABLE kb_terms (
-    term TEXT NOT NULL,
+    term TEXT COLLATE "C" NOT NULL, -- byte order: prefix ranges
     article_id BIGINT NOT NULL REFERENCES kb_articles(id) ON DELETE CASCADE,
     tf BIGINT NOT NULL,              -- occurrences (title words count 3)
     PRIMARY KEY (term, article_id)

@@ -17,7 +17,7 @@ CREATE TABLE textmine_terms (
     day       BIGINT NOT NULL,
     source    TEXT NOT NULL CHECK (source IN ('ticket','interaction','survey')),
     category  TEXT NOT NULL,
-    term      TEXT NOT NULL,
+    term      TEXT COLLATE "C" NOT NULL,
     words     BIGINT NOT NULL CHECK (words IN (1, 2)),
     surface   TEXT NOT NULL,
     n         BIGINT NOT NULL,
@@ -49,7 +49,7 @@ CREATE TABLE textmine_days (
 -- English stem of every word are kept.
 CREATE TABLE textmine_customer_terms (
     customer_id BIGINT NOT NULL REFERENCES customers(id),
-    term        TEXT NOT NULL,
+    term        TEXT COLLATE "C" NOT NULL,
     last_at     BIGINT NOT NULL,
     PRIMARY KEY (customer_id, term)
 );
