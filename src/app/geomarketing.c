@@ -868,6 +868,10 @@ struct gcache {
     uint64_t resp_gen;
     int64_t rfp[NRFP];
     uint32_t *targeted, *responded;
+    /* each row's index in the order snapshot, for that snapshot's generation */
+    uint32_t *sidx;
+    const struct snapshot *sidx_snap;
+    uint64_t sidx_snap_gen, sidx_gen;
 };
 
 static pthread_mutex_t gc_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -892,6 +896,7 @@ static void gc_free(struct gcache *g)
     free(g->near_km);
     free(g->targeted);
     free(g->responded);
+    free(g->sidx);
     sdict_release(&g->countries);
     sdict_release(&g->postals);
     free(g);
@@ -1229,6 +1234,24 @@ static int gc_response(struct ctx *c, struct gcache *g, int64_t campaign)
     return 0;
 }
 
+/* Each row's index in the order snapshot s (held): looked up again only
+ * when the snapshot or the rows changed, so a warm aggregate reads arrays. */
+static int gc_snapshot_index(struct ctx *c, struct gcache *g, const struct snapshot *s)
+{
+    if (g->sidx && g->sidx_snap == s && g->sidx_snap_gen == s->generation && g->sidx_gen == g->gen)
+        return 0;
+    free(g->sidx);
+    g->sidx_snap = NULL;
+    if (!(g->sidx = malloc((g->n ? g->n : 1) * sizeof(uint32_t))))
+        return gc_oom(c);
+    for (size_t i = 0; i < g->n; i++)
+        g->sidx[i] = snapshot_find(s, g->id[i]);
+    g->sidx_snap = s;
+    g->sidx_snap_gen = s->generation;
+    g->sidx_gen = g->gen;
+    return 0;
+}
+
 /* ------------------------------------------------------------- areas */
 
 enum { L_COUNTRY, L_REGION, L_DEPT, L_POSTAL };
@@ -1352,7 +1375,8 @@ int geo_areas(struct ctx *c, const char *level_s, const char *kpi_s, int64_t cam
         snapshot_unlock(snap);
         return rc;
     }
-    if (want_km)
+    rc = gc_snapshot_index(c, g, snap);
+    if (!rc && want_km)
         rc = gc_nearest(c, g);
     if (!rc && want_resp)
         rc = gc_response(c, g, campaign_id);
@@ -1383,7 +1407,7 @@ int geo_areas(struct ctx *c, const char *level_s, const char *kpi_s, int64_t cam
             default:
                 it->area = g->postal[i];
             }
-            uint32_t si = snapshot_find(snap, g->id[i]);
+            uint32_t si = g->sidx[i];
             it->revenue = si == SNAP_NONE ? 0 : snap->c_net[si];
             it->txns = si == SNAP_NONE ? 0 : snap->c_txns[si];
             it->targeted = want_resp ? g->targeted[i] : 0;
