@@ -104,6 +104,9 @@ bench/campaigns.sh
 # KPIs (24 months), cohorts and the churn regression on the pure modules at 1,000,000 customers
 bench/kpis.sh
 
+# geomarketing: nearest store (index vs brute force), area aggregates over the 1M demo (a copy)
+bench/geo.sh
+
 # telephony: screen pop p99 from a posted ringing event to the card on the agent's SSE stream
 bench/cti.sh
 
