@@ -240,53 +240,101 @@ static uint32_t time_index(const struct fit_ctx *c, double t)
     return (uint32_t)(hit - c->ts);
 }
 
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t triple_hash(int32_t x, double t_x, double T)
+{
+    uint64_t a, b;
+    memcpy(&a, &t_x, sizeof(a));
+    memcpy(&b, &T, sizeof(b));
+    return mix((uint64_t)(uint32_t)x * 0x9e3779b97f4a7c15ULL ^ mix(a) ^ mix(b + 0x632be59bd9b4e019ULL));
+}
+
 /* The objective's data from every stride-th usable row of s[n] (stride 1:
- * all of them): equal triples merged, distinct x and times listed. 0 or
- * -1 (out of memory). */
+ * all of them): equal triples merged through a hash table (no sort of a
+ * million rows), distinct x and times listed. 0 or -1 (out of memory). */
 static int ctx_build(struct fit_ctx *c, const struct clv_summary *s, size_t n, size_t used,
                      size_t stride)
 {
     memset(c, 0, sizeof(*c));
-    size_t want = (used + stride - 1) / stride;
+    size_t want = (used + stride - 1) / stride, cap = 16;
+    while (cap < 2 * want)
+        cap *= 2;
+    uint32_t *slot = malloc(cap * sizeof(*slot));
     c->g = malloc(want * sizeof(*c->g));
-    if (!c->g)
+    if (!slot || !c->g) {
+        free(slot);
         return -1;
-    size_t k = 0, u = 0;
+    }
+    memset(slot, 0xff, cap * sizeof(*slot));
+    size_t ng = 0, k = 0, u = 0;
+    int32_t max_x = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i].x < 0)
             continue;
-        if (u++ % stride == 0 && k < want)
-            c->g[k++] = (struct group){s[i].x, 0, 0, 0, s[i].t_x, s[i].T, 1};
-    }
-    qsort(c->g, k, sizeof(*c->g), cmp_group);
-    /* merge equal triples; the sort also brings equal x together */
-    size_t ng = 0, nx = 0;
-    for (size_t i = 0; i < k; i++) {
-        if (ng > 0 && cmp_group(&c->g[ng - 1], &c->g[i]) == 0) {
-            c->g[ng - 1].w += 1;
+        if (u++ % stride != 0 || k == want)
             continue;
+        k++;
+        size_t h = (size_t)triple_hash(s[i].x, s[i].t_x, s[i].T) & (cap - 1);
+        for (;; h = (h + 1) & (cap - 1)) {
+            if (slot[h] == UINT32_MAX) {
+                slot[h] = (uint32_t)ng;
+                c->g[ng++] = (struct group){s[i].x, 0, 0, 0, s[i].t_x, s[i].T, 1};
+                if (s[i].x > max_x)
+                    max_x = s[i].x;
+                break;
+            }
+            struct group *g = &c->g[slot[h]];
+            if (g->x == s[i].x && g->t_x == s[i].t_x && g->T == s[i].T) {
+                g->w += 1;
+                break;
+            }
         }
-        if (ng == 0 || c->g[ng - 1].x != c->g[i].x)
-            nx++;
-        c->g[ng++] = c->g[i];
     }
+    free(slot);
+    /* in (x, t_x, T) order: the sums then do not depend on the hash layout,
+     * and the simplex meets its tolerance as it did on sorted rows */
+    qsort(c->g, ng, sizeof(*c->g), cmp_group);
     c->ng = ng;
-    c->nx = nx;
     c->weight = (double)k;
-    c->xs = malloc(nx * sizeof(*c->xs));
-    c->xt = malloc(nx * sizeof(*c->xt));
-    c->ts = malloc(2 * ng * sizeof(*c->ts));
-    if (!c->xs || !c->xt || !c->ts)
+    /* distinct x in increasing order, through a table indexed by x */
+    uint32_t *xmap = malloc(((size_t)max_x + 1) * sizeof(*xmap));
+    if (!xmap)
         return -1;
-    size_t xi = 0, nt = 0;
+    memset(xmap, 0xff, ((size_t)max_x + 1) * sizeof(*xmap));
+    for (size_t i = 0; i < ng; i++)
+        xmap[c->g[i].x] = 0;
+    size_t nx = 0;
+    for (int32_t x = 0; x <= max_x; x++)
+        if (xmap[x] == 0)
+            nx++;
+    c->nx = nx;
+    c->xs = malloc((nx ? nx : 1) * sizeof(*c->xs));
+    c->xt = malloc((nx ? nx : 1) * sizeof(*c->xt));
+    c->ts = malloc(2 * ng * sizeof(*c->ts));
+    if (!c->xs || !c->xt || !c->ts) {
+        free(xmap);
+        return -1;
+    }
+    nx = 0;
+    for (int32_t x = 0; x <= max_x; x++)
+        if (xmap[x] == 0) {
+            c->xs[nx] = x;
+            xmap[x] = (uint32_t)nx++;
+        }
+    size_t nt = 0;
     for (size_t i = 0; i < ng; i++) {
-        if (i > 0 && c->g[i].x != c->g[i - 1].x)
-            xi++;
-        c->xs[xi] = c->g[i].x;
-        c->g[i].xi = (uint32_t)xi;
+        c->g[i].xi = xmap[c->g[i].x];
         c->ts[nt++] = c->g[i].T;
         c->ts[nt++] = c->g[i].t_x;
     }
+    free(xmap);
     qsort(c->ts, nt, sizeof(*c->ts), cmp_double);
     size_t nu = 0;
     for (size_t i = 0; i < nt; i++)

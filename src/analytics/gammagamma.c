@@ -74,12 +74,6 @@ struct fit_ctx {
     size_t nx;
 };
 
-static int cmp_row(const void *pa, const void *pb)
-{
-    const struct row *a = pa, *b = pb;
-    return (a->x > b->x) - (a->x < b->x);
-}
-
 /* Mean negative log-likelihood and its gradient in log-parameters. */
 static int objective(const double *phi, double *f, double *grad, void *vctx)
 {
@@ -135,19 +129,32 @@ static int ctx_build(struct fit_ctx *c, const struct clv_summary *s, size_t n, s
     if (!c->r || !c->xs || !c->xt)
         return -1;
     size_t k = 0, u = 0;
+    int32_t max_x = 0;
     for (size_t i = 0; i < n; i++) {
         if (!usable(&s[i]) || u++ % stride != 0 || k == want)
             continue;
         double x = s[i].x, m = s[i].zbar;
         c->r[k++] = (struct row){0, x, x * m, log(m) + log(x), log(m)};
+        if (s[i].x > max_x)
+            max_x = s[i].x;
     }
     c->n = k;
-    qsort(c->r, k, sizeof(*c->r), cmp_row);
-    for (size_t i = 0; i < k; i++) {
-        if (i == 0 || c->r[i].x != c->r[i - 1].x)
-            c->xs[c->nx++] = c->r[i].x;
-        c->r[i].xi = (uint32_t)(c->nx - 1);
-    }
+    /* the distinct x in increasing order through a table indexed by x: no
+     * sort of the rows */
+    uint32_t *xmap = malloc(((size_t)max_x + 1) * sizeof(*xmap));
+    if (!xmap)
+        return -1;
+    memset(xmap, 0xff, ((size_t)max_x + 1) * sizeof(*xmap));
+    for (size_t i = 0; i < k; i++)
+        xmap[(int32_t)c->r[i].x] = 0;
+    for (int32_t x = 0; x <= max_x; x++)
+        if (xmap[x] == 0) {
+            xmap[x] = (uint32_t)c->nx;
+            c->xs[c->nx++] = x;
+        }
+    for (size_t i = 0; i < k; i++)
+        c->r[i].xi = xmap[(int32_t)c->r[i].x];
+    free(xmap);
     return 0;
 }
 
