@@ -426,19 +426,33 @@ static int message_allowed(struct ctx *c, int64_t cid, const char *channel, cons
     return why == ELIG_OK ? 0 : fail(c, ERR_INVALID, "eligibility", "%s", elig_reason_name(why));
 }
 
+/* The checks before a rule message on channel ("email" or "sms"): the
+ * customer's address for it (*to, valid while *prof lives; the caller
+ * decrefs *prof), the consent for the step's purpose, then message_allowed. */
+static int recipient(struct ctx *c, const struct action_env *env, const json_t *step,
+                     const char *channel, json_t **prof, const char **to)
+{
+    const char *purpose = jstr(step, "purpose") ? jstr(step, "purpose") : "marketing";
+    int sms = !strcmp(channel, "sms");
+    int rc = customer_profile(c, env->customer_id, prof);
+    *to = rc ? NULL : jstr(*prof, sms ? "phone" : "email");
+    if (!rc && !(*to && **to))
+        rc = sms ? fail(c, ERR_INVALID, "phone", "the customer has no phone number")
+                 : fail(c, ERR_INVALID, "email", "the customer has no e-mail address");
+    if (!rc && !consent_granted(c, env->customer_id, channel, purpose))
+        rc = fail(c, ERR_INVALID, "consent", "no %s consent for %s", sms ? "SMS" : "e-mail",
+                  purpose);
+    if (!rc)
+        rc = message_allowed(c, env->customer_id, channel, purpose, *to);
+    return rc;
+}
+
 /* Queues an e-mail when the customer has an address and the consent. */
 static int run_email(struct ctx *c, const struct action_env *env, const json_t *step, char **detail)
 {
-    const char *purpose = jstr(step, "purpose") ? jstr(step, "purpose") : "marketing";
     json_t *prof = NULL;
-    int rc = customer_profile(c, env->customer_id, &prof);
-    const char *to = rc ? NULL : jstr(prof, "email");
-    if (!rc && !(to && *to))
-        rc = fail(c, ERR_INVALID, "email", "the customer has no e-mail address");
-    if (!rc && !consent_granted(c, env->customer_id, "email", purpose))
-        rc = fail(c, ERR_INVALID, "consent", "no e-mail consent for %s", purpose);
-    if (!rc)
-        rc = message_allowed(c, env->customer_id, "email", purpose, to);
+    const char *to = NULL;
+    int rc = recipient(c, env, step, "email", &prof, &to);
     char *subject = rc ? NULL : action_expand(env, jstr(step, "subject"));
     char *text = rc ? NULL : action_expand(env, jstr(step, "text"));
     int64_t id = 0;
@@ -472,16 +486,9 @@ static const struct field sms_params[] = {
  * consent for the purpose, is not suppressed and under the pressure cap. */
 static int run_sms(struct ctx *c, const struct action_env *env, const json_t *step, char **detail)
 {
-    const char *purpose = jstr(step, "purpose") ? jstr(step, "purpose") : "marketing";
     json_t *prof = NULL;
-    int rc = customer_profile(c, env->customer_id, &prof);
-    const char *to = rc ? NULL : jstr(prof, "phone");
-    if (!rc && !(to && *to))
-        rc = fail(c, ERR_INVALID, "phone", "the customer has no phone number");
-    if (!rc && !consent_granted(c, env->customer_id, "sms", purpose))
-        rc = fail(c, ERR_INVALID, "consent", "no SMS consent for %s", purpose);
-    if (!rc)
-        rc = message_allowed(c, env->customer_id, "sms", purpose, to);
+    const char *to = NULL;
+    int rc = recipient(c, env, step, "sms", &prof, &to);
     char *text = rc ? NULL : action_expand(env, jstr(step, "text"));
     if (!rc && !text)
         rc = fail(c, ERR_INTERNAL, "", "out of memory");
