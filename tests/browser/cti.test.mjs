@@ -95,3 +95,19 @@ test('an unknown number gets the new-caller form, which creates and links the cu
   assert.equal(await page.locator('a[href="tel:+33755443322"]').count() >= 1, true);
   await page.getByRole('button', { name: 'Call +33755443322' }).first().waitFor();
 });
+
+test('an administrator sets the telephony secret and click-to-call URL on the settings page', { timeout: 60000 }, async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await signIn(page); // the administrator
+  await page.goto('/#/settings/channels');
+  const form = page.getByRole('form', { name: 'Telephony' });
+  await form.getByLabel('Shared secret (16 characters at least)').fill('a-new-shared-secret-0123');
+  await form.getByLabel('Click-to-call URL').fill('http://127.0.0.1:9/originate');
+  await form.getByRole('button', { name: 'Save the telephony settings' }).click();
+  await form.getByRole('status').filter({ hasText: 'Telephony settings saved.' }).waitFor();
+  assert.deepEqual(await axeViolations(page, { include: '#set-cti' }), [], 'the card passes axe');
+  const s = await stack.api.must('GET', '/api/v1/cti/settings');
+  assert.equal(s.originate_url, 'http://127.0.0.1:9/originate');
+  assert.equal(s.secret_set, true);
+  assert.ok(!(await form.innerText()).includes('a-new-shared-secret-0123'), 'the secret is not shown back');
+});

@@ -66,3 +66,13 @@ export async function ctiOriginate(number: string, customerId?: number): Promise
 export async function ctiNewCaller(body: { first_name: string; last_name: string; email?: string; phone: string }): Promise<{ id: number }> {
   return (await request<{ id: number }>('POST', '/customers', { body: { kind: 'person', ...body } })).data;
 }
+
+export interface CtiSettings { secret_set: boolean; originate_url: string; originate_secret_set: boolean; window_seconds: number }
+
+export async function ctiSettings(): Promise<CtiSettings> {
+  return (await request<CtiSettings>('GET', '/cti/settings')).data;
+}
+
+export async function saveCtiSettings(body: { secret?: string; originate_url?: string; originate_secret?: string }): Promise<CtiSettings> {
+  return (await request<CtiSettings>('PUT', '/cti/settings', { body })).data;
+}

@@ -72,6 +72,12 @@ export const en = {
   'cti.followupSet': 'Follow-up task set.',
   'cti.dialling': 'The phone system is calling…',
   'cti.callNumber': 'Call {number}',
+  'cti.set.title': 'Telephony',
+  'cti.set.help': 'The phone system signs its call events with the shared secret (HMAC-SHA256, see the guide); click-to-call asks it to dial through the URL. Without a URL, phone links open the computer\'s softphone.',
+  'cti.set.secret': 'Shared secret (16 characters at least)',
+  'cti.set.url': 'Click-to-call URL',
+  'cti.set.save': 'Save the telephony settings',
+  'cti.set.saved': 'Telephony settings saved.',
 
 
   'dash.title': 'Dashboard',

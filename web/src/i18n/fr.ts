@@ -74,6 +74,12 @@ export const fr: Record<Key, string> = {
   'cti.followupSet': 'Tâche de suivi programmée.',
   'cti.dialling': "Le standard lance l'appel…",
   'cti.callNumber': 'Appeler le {number}',
+  'cti.set.title': 'Téléphonie',
+  'cti.set.help': "Le standard signe ses événements d'appel avec le secret partagé (HMAC-SHA256, voir le guide) ; le clic-pour-appeler lui demande de composer via l'URL. Sans URL, les liens téléphoniques ouvrent le softphone de l'ordinateur.",
+  'cti.set.secret': 'Secret partagé (16 caractères au moins)',
+  'cti.set.url': 'URL du clic-pour-appeler',
+  'cti.set.save': 'Enregistrer les réglages de téléphonie',
+  'cti.set.saved': 'Réglages de téléphonie enregistrés.',
 
 
   'dash.title': 'Tableau de bord',

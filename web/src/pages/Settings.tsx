@@ -10,6 +10,7 @@ import { ApiError } from '../api';
 import { useI18n, type Key } from '../i18n';
 import { Badge, Card, EmptyState, ErrorBox, errorText } from '../components/bits';
 import './settings.css';
+import { CtiSettings } from '../components/CtiSettings';
 
 type Tab = 'users' | 'scores' | 'sla' | 'channels';
 const TABS: Tab[] = ['users', 'scores', 'sla', 'channels'];
@@ -418,7 +419,12 @@ function ChannelsTab() {
     return <ErrorBox error={error} onRetry={load} />;
   }
   if (!doc) return <p class="muted" aria-busy="true">{t('common.loading')}</p>;
-  return <ChannelsForm key={JSON.stringify(doc)} doc={doc} onSaved={load} out={out} />;
+  return (
+    <>
+      <ChannelsForm key={JSON.stringify(doc)} doc={doc} onSaved={load} out={out} />
+      <CtiSettings />
+    </>
+  );
 }
 
 function ChannelsForm({ doc, onSaved, out }: { doc: Channels; onSaved: () => Promise<void>; out: Outcome }) {
