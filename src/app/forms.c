@@ -285,25 +285,21 @@ static void form_unpack(json_t *o)
     json_object_set_new(o, "origins", orig ? orig : json_array());
 }
 
-static int form_load(struct ctx *c, const char *where, const char *key, int64_t id, json_t **out)
+/* A form by id, or by its public key when key is not NULL. */
+static int form_load(struct ctx *c, const char *key, int64_t id, json_t **out)
 {
-    char sql[512];
-    snprintf(sql, sizeof(sql), "SELECT " FORM_COLS " FROM forms f WHERE %s", where);
-    struct stmt *s = NULL;
-    int rc = key ? store_query(c->st, &s, &c->err, sql, "s", key)
-                 : store_query(c->st, &s, &c->err, sql, "i", id);
-    if (rc)
-        return rc;
-    rc = stmt_step(s, &c->err);
-    if (rc == 1)
-        *out = rowj_object(s, form_names, FORM_TYPES);
-    stmt_done(s);
-    if (rc == 0)
-        return fail(c, ERR_NOTFOUND, key ? "key" : "id", "no such form");
-    if (rc < 0)
-        return rc;
-    form_unpack(*out);
-    return 0;
+    int rc = 0;
+    if (key) {
+        rc = store_int(c->st, &id, &c->err, "SELECT id FROM forms WHERE form_key = ?", "s", key);
+        if (rc == ERR_NOTFOUND)
+            return fail(c, ERR_NOTFOUND, "key", "no such form");
+    }
+    if (!rc)
+        rc = rowj_one(c, "SELECT " FORM_COLS " FROM forms f WHERE f.id = ?", id, form_names,
+                      FORM_TYPES, "form", out);
+    if (!rc)
+        form_unpack(*out);
+    return rc;
 }
 
 static int form_counts(struct ctx *c, json_t *o)
@@ -330,7 +326,7 @@ static int form_counts(struct ctx *c, json_t *o)
 
 int form_get(struct ctx *c, int64_t id, json_t **out)
 {
-    int rc = form_load(c, "f.id = ?", NULL, id, out);
+    int rc = form_load(c, NULL, id, out);
     if (!rc)
         rc = form_counts(c, *out);
     if (rc && *out) {
@@ -468,7 +464,7 @@ static int form_save(struct ctx *c, int64_t id, const json_t *in, json_t **out)
     if (rc)
         return rc;
     if (id) {
-        rc = form_load(c, "f.id = ?", NULL, id, &before);
+        rc = form_load(c, NULL, id, &before);
         m = rc ? NULL : json_deep_copy(before);
     } else {
         m = json_object();
@@ -517,7 +513,7 @@ static int form_active(struct ctx *c, const char *key, json_t **out)
     *out = NULL;
     if (!key || strlen(key) != 32)
         return fail(c, ERR_NOTFOUND, "key", "no such form");
-    int rc = form_load(c, "f.form_key = ?", key, 0, out);
+    int rc = form_load(c, key, 0, out);
     if (!rc && strcmp(jstr(*out, "status"), "active")) {
         json_decref(*out);
         *out = NULL;
@@ -1077,21 +1073,12 @@ static int known_profile(struct ctx *c, int64_t cid, const struct sub *s, json_t
                                         "birth_date", "sex",       "language", NULL};
     *out = NULL;
     struct stmt *st = NULL;
-    int rc = store_query(c->st, &st, &c->err,
-                         "SELECT first_name, last_name, name, phone, birth_date, sex, language "
-                         "FROM customers WHERE id = ?",
-                         "i", cid);
+    int rc = rowj_one(c,
+                      "SELECT first_name, last_name, name, phone, birth_date, sex, language FROM "
+                      "customers WHERE id = ?",
+                      cid, names, "sssssss", "customer", out);
     if (rc)
         return rc;
-    rc = stmt_step(st, &c->err);
-    if (rc == 1)
-        *out = rowj_object(st, names, "sssssss");
-    stmt_done(st);
-    if (rc == 0)
-        return fail(c, ERR_NOTFOUND, "email", "the customer with this e-mail is gone");
-    if (rc < 0)
-        return rc;
-    rc = 0;
     int64_t n = 0;
     if (json_object_size(s->address)) {
         rc = store_int(c->st, &n, &c->err,
