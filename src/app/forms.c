@@ -377,9 +377,9 @@ int form_submissions(struct ctx *c, int64_t id, const char *status, int64_t afte
             "'') || ' ' || COALESCE(k.last_name, '')), ''), k.email), s.at, s.status, s.created, "
             "s.data, s.email, s.ip, s.user_agent, s.page_url, s.visitor, s.visitor_joined, "
             "s.campaign, s.source FROM form_submissions s LEFT JOIN customers k ON k.id = "
-            "s.customer_id WHERE s.form_id = ? AND (? IS NULL OR s.status = ?) AND s.id < ? "
-            "ORDER BY s.id DESC LIMIT ?",
-            "issii", id, status, status, after > 0 ? after : INT64_MAX, (int64_t)limit + 1);
+            "s.customer_id WHERE s.form_id = ? AND s.status = COALESCE(?, s.status) AND s.id < "
+            "? ORDER BY s.id DESC LIMIT ?",
+            "isii", id, status, after > 0 ? after : INT64_MAX, (int64_t)limit + 1);
     if (!rc)
         rc = rowj_page(c, s, names, "iiistsbssssssbss", limit, out);
     size_t i;
