@@ -5,6 +5,11 @@
 
 #include "util/sbuf.h"
 
+/* Statement sizes: BULK_ROWS, then powers of two for the rest, so a batch's
+ * tail takes at most seven statements and every text stays cached. */
+static const int sizes[] = {BULK_ROWS, 64, 32, 16, 8, 4, 2, 1};
+#define NSIZES ((int)(sizeof(sizes) / sizeof(sizes[0])))
+
 int bulk_insert(struct ctx *c, const char *head, const char *tail, int ncols,
                 const struct bindv *args, size_t nrows)
 {
@@ -16,29 +21,35 @@ int bulk_insert(struct ctx *c, const char *head, const char *tail, int ncols,
     for (int i = 0; i < ncols; i++)
         strcat(one, i ? ", ?" : "?");
     strcat(one, ")");
-    struct sbuf many = {0}, single = {0};
-    if (nrows >= BULK_ROWS) {
-        sbuf_puts(&many, head);
-        for (int r = 0; r < BULK_ROWS; r++) {
-            if (r)
-                sbuf_put(&many, ", ", 2);
-            sbuf_puts(&many, one);
-        }
-        sbuf_puts(&many, tail);
-    }
-    sbuf_printf(&single, "%s%s%s", head, one, tail);
-    int rc = many.oom || single.oom ? fail(c, ERR_INTERNAL, "", "out of memory") : 0;
+    struct sbuf sql[NSIZES] = {{0}};
+    int rc = 0;
     for (size_t i = 0; i < nrows && !rc;) {
-        size_t k = nrows - i >= BULK_ROWS ? BULK_ROWS : 1;
+        int z = 0;
+        while ((size_t)sizes[z] > nrows - i)
+            z++;
+        size_t k = (size_t)sizes[z];
+        if (!sql[z].s) {
+            sbuf_puts(&sql[z], head);
+            for (size_t r = 0; r < k; r++) {
+                if (r)
+                    sbuf_put(&sql[z], ", ", 2);
+                sbuf_puts(&sql[z], one);
+            }
+            sbuf_puts(&sql[z], tail);
+            if (sql[z].oom) {
+                rc = fail(c, ERR_INTERNAL, "", "out of memory");
+                break;
+            }
+        }
         struct stmt *s = NULL;
-        rc = store_queryv(c->st, &s, &c->err, k > 1 ? many.s : single.s, args + i * (size_t)ncols,
+        rc = store_queryv(c->st, &s, &c->err, sql[z].s, args + i * (size_t)ncols,
                           (int)(k * (size_t)ncols));
         if (!rc && (rc = stmt_step(s, &c->err)) > 0)
             rc = 0;
         stmt_done(s);
         i += k;
     }
-    sbuf_free(&many);
-    sbuf_free(&single);
+    for (int z = 0; z < NSIZES; z++)
+        sbuf_free(&sql[z]);
     return rc;
 }

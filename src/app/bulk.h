@@ -15,7 +15,8 @@
 
 /* Inserts nrows rows of ncols values each (args, row after row): head is
  * "INSERT INTO t(a, b) VALUES ", tail "" or e.g. " ON CONFLICT DO NOTHING".
- * Statements of BULK_ROWS rows, the rest one row each (every text cached). */
+ * Statements of BULK_ROWS rows, the rest in statements of 64, 32 … 1 rows
+ * (at most seven; every text cached). */
 int bulk_insert(struct ctx *c, const char *head, const char *tail, int ncols,
                 const struct bindv *args, size_t nrows);
 
