@@ -97,6 +97,10 @@ const struct command commands[] = {
      "relatio mail fetch [--url imap://HOST:PORT/INBOX] [--user U] [--password-env VAR] [--db "
      "PATH] [--json]\n       (defaults: RELATIO_IMAP_URL, RELATIO_IMAP_USER, "
      "RELATIO_IMAP_PASSWORD)"},
+    {"geo", cmd_geo, "geomarketing: customers, revenue, basket, response by area; stores",
+     "relatio geo areas [--level departement|region|country|postal_code] [--kpi customers|buyers|"
+     "revenue|average_basket|targeted|responded|response_rate|nearest_store_km] [--campaign ID] "
+     "[--json]\n       relatio geo stores\n       relatio geo customer ID"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -55,6 +55,7 @@ void cli_progress(const char *stage, double frac, void *arg);
 const char *cli_default_db(void);
 
 int cmd_help(int argc, char **argv);
+int cmd_geo(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_user(int argc, char **argv);

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { startServer, person, userWithRole } from './harness.mjs';
+import { startServer, person, userWithRole, cli } from './harness.mjs';
 
 let srv;
 
@@ -291,4 +291,18 @@ test('shapes: the shipped outlines of départements and régions, as GeoJSON', a
   assert.equal(r.json.features.length, 13);
   assert.equal((await srv.req('GET', '/api/v1/geo/shapes/communes')).status, 404);
   assert.equal((await srv.req('GET', '/api/v1/geo/shapes/..%2F..%2Fetc%2Fpasswd')).status, 404);
+});
+
+test('the command line gives the same areas; bad options exit 1 or 2', async () => {
+  const api = (await srv.req('GET', '/api/v1/geo/areas?level=region&kpi=customers')).json;
+  const r = cli(['geo', 'areas', '--level', 'region', '--json', '--db', srv.db]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).areas.map((a) => [a.key, a.customers]), api.areas.map((a) => [a.key, a.customers]));
+  const table = cli(['geo', 'areas', '--db', srv.db]);
+  assert.match(table.stdout, /^69\s+Rhône\s+5\s/m);
+  assert.equal(cli(['geo', 'areas', '--level', 'moon', '--db', srv.db]).status, 1);
+  assert.equal(cli(['geo', 'customer', '999999', '--db', srv.db]).status, 2);
+  assert.equal(cli(['geo', 'everything', '--db', srv.db]).status, 1);
+  const st = cli(['geo', 'stores', '--db', srv.db]);
+  assert.deepEqual(JSON.parse(st.stdout).items.map((x) => x.code), ['grenoble', 'lyon', 'paris']);
 });
