@@ -41,12 +41,11 @@ struct store_ops {
                   struct err *e);
     int (*restore)(const char *url, const char *path, struct err *e);
     int (*check)(struct store *st, struct err *e);
-    int (*checksum_tables)(struct store *st,
-                           void (*fn)(const char *table, const char *hex, void *arg), void *arg,
-                           struct err *e);
-    int (*references)(struct store *st, const char *table,
-                      int (*fn)(const char *table, const char *column, int has_id, void *arg),
-                      void *arg, struct err *e);
+    /* the names of the tables store_checksum_tables covers, in byte order */
+    const char *tables_sql;
+    int (*hash_table)(struct store *st, const char *table, char hex[64], struct err *e);
+    /* (table, column, has_id) of the foreign keys referencing the table bound */
+    const char *references_sql;
     int (*reset_ids)(struct store *st, const char *table, struct err *e);
 };
 

@@ -916,75 +916,6 @@ static int hash_table(struct store *st, const char *table, char hex[64], struct 
     return 0;
 }
 
-static int pg_checksum_tables(struct store *st,
-                              void (*fn)(const char *table, const char *hex, void *arg), void *arg,
-                              struct err *e)
-{
-    struct stmt *q = NULL;
-    int rc = store_query(st, &q, e,
-                         "SELECT table_name FROM information_schema.tables WHERE table_schema = "
-                         "current_schema() AND table_type = 'BASE TABLE' AND table_name <> "
-                         "'schema_migrations' ORDER BY table_name COLLATE \"C\"",
-                         "");
-    if (rc)
-        return rc;
-    char names[256][64];
-    int n = 0;
-    while (n < 256 && (rc = stmt_step(q, e)) == 1)
-        snprintf(names[n++], sizeof(names[0]), "%s", stmt_text(q, 0));
-    stmt_done(q);
-    if (rc < 0)
-        return rc;
-    for (int t = 0; t < n; t++) {
-        char hex[64];
-        rc = hash_table(st, names[t], hex, e);
-        if (rc)
-            return rc;
-        fn(names[t], hex, arg);
-    }
-    return 0;
-}
-
-static int pg_references(struct store *st, const char *table,
-                         int (*fn)(const char *table, const char *column, int has_id, void *arg),
-                         void *arg, struct err *e)
-{
-    struct stmt *q = NULL;
-    int rc = store_query(
-        st, &q, e,
-        "SELECT kcu.table_name, kcu.column_name, EXISTS (SELECT 1 FROM "
-        "information_schema.table_constraints p JOIN information_schema.key_column_usage pk ON "
-        "pk.constraint_name = p.constraint_name AND pk.constraint_schema = p.constraint_schema "
-        "WHERE p.table_schema = kcu.table_schema AND p.table_name = kcu.table_name AND "
-        "p.constraint_type = 'PRIMARY KEY' AND pk.column_name = 'id' AND pk.ordinal_position = 1) "
-        "FROM information_schema.referential_constraints rc JOIN "
-        "information_schema.key_column_usage kcu ON kcu.constraint_name = rc.constraint_name AND "
-        "kcu.constraint_schema = rc.constraint_schema JOIN information_schema.table_constraints u "
-        "ON u.constraint_name = rc.unique_constraint_name AND u.constraint_schema = "
-        "rc.unique_constraint_schema WHERE rc.constraint_schema = current_schema() AND "
-        "u.table_name = ? ORDER BY kcu.table_name COLLATE \"C\", kcu.column_name COLLATE \"C\"",
-        "s", table);
-    if (rc)
-        return rc;
-    char refs[128][2][64];
-    int has_id[128];
-    int n = 0;
-    while (n < 128 && (rc = stmt_step(q, e)) == 1) {
-        snprintf(refs[n][0], sizeof(refs[n][0]), "%s", stmt_text(q, 0));
-        snprintf(refs[n][1], sizeof(refs[n][1]), "%s", stmt_text(q, 1));
-        has_id[n++] = (int)stmt_int(q, 2);
-    }
-    stmt_done(q);
-    if (rc < 0)
-        return rc;
-    for (int i = 0; i < n; i++) {
-        rc = fn(refs[i][0], refs[i][1], has_id[i], arg);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 static int pg_reset_ids(struct store *st, const char *table, struct err *e)
 {
     int64_t n = 0;
@@ -1034,7 +965,21 @@ const struct store_ops postgres_ops = {
     .backup = pg_backup,
     .restore = pg_restore,
     .check = pg_check,
-    .checksum_tables = pg_checksum_tables,
-    .references = pg_references,
+    .tables_sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                  "current_schema() AND table_type = 'BASE TABLE' AND table_name <> "
+                  "'schema_migrations' ORDER BY table_name COLLATE \"C\"",
+    .hash_table = hash_table,
+    .references_sql =
+        "SELECT kcu.table_name, kcu.column_name, EXISTS (SELECT 1 FROM "
+        "information_schema.table_constraints p JOIN information_schema.key_column_usage pk ON "
+        "pk.constraint_name = p.constraint_name AND pk.constraint_schema = p.constraint_schema "
+        "WHERE p.table_schema = kcu.table_schema AND p.table_name = kcu.table_name AND "
+        "p.constraint_type = 'PRIMARY KEY' AND pk.column_name = 'id' AND pk.ordinal_position = 1) "
+        "FROM information_schema.referential_constraints rc JOIN "
+        "information_schema.key_column_usage kcu ON kcu.constraint_name = rc.constraint_name AND "
+        "kcu.constraint_schema = rc.constraint_schema JOIN information_schema.table_constraints u "
+        "ON u.constraint_name = rc.unique_constraint_name AND u.constraint_schema = "
+        "rc.unique_constraint_schema WHERE rc.constraint_schema = current_schema() AND "
+        "u.table_name = ? ORDER BY kcu.table_name COLLATE \"C\", kcu.column_name COLLATE \"C\"",
     .reset_ids = pg_reset_ids,
 };

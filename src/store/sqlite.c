@@ -579,74 +579,25 @@ static void row_hash(sqlite3_stmt *q, uint64_t sum[2])
     row_hash_end(&h, sum);
 }
 
-static int sq_checksum_tables(struct store *st, void (*fn)(const char *table, const char *hex, void *arg),
-                          void *arg, struct err *e)
+/* One table's checksum (backend.h): its rows hashed in the canonical text. */
+static int sq_hash_table(struct store *st, const char *table, char hex[64], struct err *e)
 {
-    struct stmt *tables = NULL;
-    int rc = store_query(st, &tables, e,
-                         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
-                         "'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
-                         "");
-    if (rc)
-        return rc;
-    char names[256][64];
-    int n = 0;
-    while (n < 256 && (rc = stmt_step(tables, e)) == 1)
-        snprintf(names[n++], sizeof(names[0]), "%s", stmt_text(tables, 0));
-    stmt_done(tables);
-    if (rc < 0)
-        return rc;
-    for (int t = 0; t < n; t++) {
-        char sql[128];
-        snprintf(sql, sizeof(sql), "SELECT * FROM \"%.63s\"", names[t]);
-        sqlite3_stmt *q = NULL;
-        if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
-            return map_rc(st, sqlite3_errcode(st->db), e);
-        uint64_t sum[2] = {0, 0};
-        uint64_t rows = 0;
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            row_hash(q, sum);
-            rows++;
-        }
-        sqlite3_finalize(q);
-        char hex[64];
-        table_hash_hex(hex, sum, rows);
-        fn(names[t], hex, arg);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT * FROM \"%.63s\"", table);
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return map_rc(st, sqlite3_errcode(st->db), e);
+    uint64_t sum[2] = {0, 0};
+    uint64_t rows = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        row_hash(q, sum);
+        rows++;
     }
+    sqlite3_finalize(q);
+    table_hash_hex(hex, sum, rows);
     return 0;
 }
 
-static int sq_references(struct store *st, const char *table,
-                     int (*fn)(const char *table, const char *column, int has_id, void *arg),
-                     void *arg, struct err *e)
-{
-    struct stmt *q = NULL;
-    int rc = store_query(st, &q, e,
-                         "SELECT m.name, f.\"from\", EXISTS (SELECT 1 FROM pragma_table_info(m.name) "
-                         "p WHERE p.name = 'id' AND p.pk = 1) FROM sqlite_master m, "
-                         "pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f.\"table\" "
-                         "= ? ORDER BY m.name, f.\"from\"",
-                         "s", table);
-    if (rc)
-        return rc;
-    char refs[128][2][64];
-    int has_id[128];
-    int n = 0;
-    while (n < 128 && (rc = stmt_step(q, e)) == 1) {
-        snprintf(refs[n][0], sizeof(refs[n][0]), "%s", stmt_text(q, 0));
-        snprintf(refs[n][1], sizeof(refs[n][1]), "%s", stmt_text(q, 1));
-        has_id[n++] = (int)stmt_int(q, 2);
-    }
-    stmt_done(q);
-    if (rc < 0)
-        return rc;
-    for (int i = 0; i < n; i++) {
-        rc = fn(refs[i][0], refs[i][1], has_id[i], arg);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
 
 static int64_t sq_changes(struct store *st)
 {
@@ -688,7 +639,12 @@ const struct store_ops sqlite_ops = {
     .backup = sq_backup,
     .restore = sq_restore,
     .check = sq_check,
-    .checksum_tables = sq_checksum_tables,
-    .references = sq_references,
+    .tables_sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                  "'sqlite_%' AND name <> 'schema_migrations' ORDER BY name",
+    .hash_table = sq_hash_table,
+    .references_sql =
+        "SELECT m.name, f.\"from\", EXISTS (SELECT 1 FROM pragma_table_info(m.name) p WHERE "
+        "p.name = 'id' AND p.pk = 1) FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+        "WHERE m.type = 'table' AND f.\"table\" = ? ORDER BY m.name, f.\"from\"",
     .reset_ids = sq_reset_ids,
 };

@@ -212,14 +212,52 @@ int store_check(struct store *st, struct err *e)
 int store_checksum_tables(struct store *st, void (*fn)(const char *table, const char *hex, void *arg),
                           void *arg, struct err *e)
 {
-    return OPS(st)->checksum_tables(st, fn, arg, e);
+    struct stmt *q = NULL;
+    int rc = store_query(st, &q, e, OPS(st)->tables_sql, "");
+    if (rc)
+        return rc;
+    char names[256][64];
+    int n = 0;
+    while (n < 256 && (rc = stmt_step(q, e)) == 1)
+        snprintf(names[n++], sizeof(names[0]), "%s", stmt_text(q, 0));
+    stmt_done(q);
+    if (rc < 0)
+        return rc;
+    for (int t = 0; t < n; t++) {
+        char hex[64];
+        rc = OPS(st)->hash_table(st, names[t], hex, e);
+        if (rc)
+            return rc;
+        fn(names[t], hex, arg);
+    }
+    return 0;
 }
 
 int store_references(struct store *st, const char *table,
                      int (*fn)(const char *table, const char *column, int has_id, void *arg),
                      void *arg, struct err *e)
 {
-    return OPS(st)->references(st, table, fn, arg, e);
+    struct stmt *q = NULL;
+    int rc = store_query(st, &q, e, OPS(st)->references_sql, "s", table);
+    if (rc)
+        return rc;
+    char refs[128][2][64];
+    int has_id[128];
+    int n = 0;
+    while (n < 128 && (rc = stmt_step(q, e)) == 1) {
+        snprintf(refs[n][0], sizeof(refs[n][0]), "%s", stmt_text(q, 0));
+        snprintf(refs[n][1], sizeof(refs[n][1]), "%s", stmt_text(q, 1));
+        has_id[n++] = (int)stmt_int(q, 2);
+    }
+    stmt_done(q);
+    if (rc < 0)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        rc = fn(refs[i][0], refs[i][1], has_id[i], arg);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 void row_hash_begin(crypto_generichash_state *h)
