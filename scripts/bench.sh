@@ -116,6 +116,9 @@ bench/clv.sh
 # text mining: 1,000,000 ticket messages indexed, then one day's refresh and the year's queries
 bench/textmine.sh
 
+# PostgreSQL next to SQLite: relatio migrate, the 360° read and the tracking ingest on both
+bench/pg.sh
+
 # full rescoring (RFM grid, quintiles, ABC, matrix) on the 1M demo against DuckDB SQL and SQLite SQL
 RESCORE_DB="$DB" bench/rescore.sh
 

@@ -17,9 +17,9 @@ count() { # tier name, passed, failed, seconds
   passed=$((passed + $2)); failed=$((failed + $3))
 }
 
-unit_tier() { # name, dir
+unit_tier() { # name, dir [, file pattern]
   local p=0 f=0 t0=$SECONDS
-  for t in "$2"/test_*; do
+  for t in "$2"/${3:-test_*}; do
     [ -x "$t" ] || continue
     local out="$log/$1-$(basename "$t").log"
     if "$t" >"$out" 2>&1; then :; else
@@ -51,6 +51,36 @@ unit_tier "unit" build/rel/tests
 unit_tier "unit (asan+ubsan)" build/asan/tests
 node_tier "api" api env RELATIO_BIN=build/rel/relatio node --test --test-concurrency=2 tests/api/
 node_tier "api (asan+ubsan)" api-asan env RELATIO_BIN=build/asan/relatio node --test --test-concurrency=2 tests/api/
+# The PostgreSQL pass: a private cluster (scripts/pg.sh), the store's unit
+# tests and the API tests against it (each test server gets a database of its
+# own, tests/api/harness.mjs), then the cluster stops.
+pg_pass() {
+  local env rc=0
+  env=$(scripts/pg.sh start 2>"$log/pg-start.log") || rc=$?
+  if [ "$rc" = 3 ]; then echo "skipped: no postgresql (scripts/deps.sh test installs it)"; return; fi
+  if [ "$rc" != 0 ]; then echo "FAILED: PostgreSQL cluster did not start (see $log/pg-start.log)"
+    count "postgres" 0 1 0; return; fi
+  eval "$env"
+  trap 'scripts/pg.sh stop "$PG_DIR" 2>/dev/null' EXIT
+  RELATIO_TEST_PG=$RELATIO_TEST_PG unit_tier "unit (postgres)" build/rel/tests test_store
+  # The API test files that pass on PostgreSQL. Left out for now, because
+  # their services still hold SQLite-only SQL (json_extract, SUM of a
+  # comparison, booleans added, text bound to integer columns...; see
+  # docs/postgres.md, "What is left"): activity, analytics, badbodies,
+  # badinput, campaign_crash, campaigns, crash, cti, customers (the timeline's
+  # json_extract), forms, journeys, kb, kpis, loyalty, mail, mining, portal,
+  # privacy, quality, queries, rules, sales, tickets; and any file added after
+  # this list (a new file joins it once it passes on PostgreSQL).
+  local pg_files="access auth cli geo postgres rules_messages"
+  local files=() f
+  for f in $pg_files; do [ -f "tests/api/$f.test.mjs" ] && files+=("tests/api/$f.test.mjs"); done
+  node_tier "api (postgres)" api-pg env RELATIO_TEST_PG="$RELATIO_TEST_PG" RELATIO_BIN=build/rel/relatio \
+    node --test --test-concurrency=2 "${files[@]}"
+  scripts/pg.sh stop "$PG_DIR"
+  trap - EXIT
+  unset RELATIO_TEST_PG PG_DIR
+}
+pg_pass
 if [ -x scripts/fuzz.sh ]; then
   t0=$SECONDS
   out="$log/fuzz-replay.log"
