@@ -1533,18 +1533,62 @@ static json_t *summary_row(struct ctx *c, int64_t id)
     return o;
 }
 
-/* Candidates of a search by several words are read this many at a time. */
-#define SEARCH_BATCH 256
+/* Candidates of a search by several words: all of the driving word's, in
+ * id order, read until the page is full. */
+#define SEARCH_BATCH INT32_MAX
+/* A word with fewer matches than this has them read into memory once;
+ * a commoner one is probed customer by customer. */
+#define SEARCH_SET 20000
+
+/* The customers having a term that starts with a word, sorted (repeats
+ * kept), or NULL when the word was not read (too common). */
+struct idset {
+    int64_t *ids;
+    size_t n;
+};
+
+static int cmp_i64(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+static int idset_load(struct ctx *c, struct idset *set, const char *word, const char *end,
+                      int64_t count)
+{
+    set->ids = malloc(((size_t)count + 1) * sizeof(*set->ids));
+    set->n = 0;
+    if (!set->ids)
+        return fail(c, ERR_INTERNAL, "", "out of memory");
+    struct stmt *s = NULL;
+    int rc = store_query(c->st, &s, &c->err,
+                         "SELECT customer_id FROM customer_terms WHERE term >= ? AND term < ?",
+                         "ss", word, end);
+    if (rc)
+        return rc;
+    while (set->n <= (size_t)count && (rc = stmt_step(s, &c->err)) == 1)
+        set->ids[set->n++] = stmt_int(s, 0);
+    stmt_done(s);
+    if (rc < 0)
+        return rc;
+    qsort(set->ids, set->n, sizeof(*set->ids), cmp_i64);
+    return 0;
+}
 
 /* *all = 1 when customer id has a term starting with each word but the
  * driving one. */
 static int has_other_words(struct ctx *c, int64_t id, const struct words *ws, char ends[][72],
-                           int drive, int *all)
+                           int drive, const struct idset *sets, int *all)
 {
     *all = 0;
     for (int i = 0; i < ws->n; i++) {
         if (i == drive)
             continue;
+        if (sets[i].ids) {
+            if (!bsearch(&id, sets[i].ids, sets[i].n, sizeof(id), cmp_i64))
+                return 0;
+            continue;
+        }
         int64_t one = 0;
         int rc = store_int(c->st, &one, &c->err,
                            "SELECT 1 FROM customer_terms WHERE customer_id = ? AND term >= ? AND "
@@ -1572,6 +1616,8 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
     struct words ws = {0};
     char ends[8][72];
     int rc = 0, drive_word = 0;
+    int64_t counts[8] = {0};
+    struct idset sets[8] = {{0}};
     if (q->q && *q->q) {
         if (strlen(q->q) > 200) {
             rc = fail(c, ERR_INVALID, "q", "search text too long (at most 200 bytes)");
@@ -1604,6 +1650,7 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
                           "SELECT COUNT(*) FROM (SELECT 1 FROM customer_terms WHERE term >= ? AND "
                           "term < ? LIMIT 20000) AS t",
                           "ss", ws.w[i], ends[i]);
+            counts[i] = cnt;
             if (cnt < best) {
                 best = cnt;
                 drive = i;
@@ -1622,6 +1669,10 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
          * id order, until the page is full: an EXISTS here would probe
          * every match of the driving word before the sort */
         drive_word = drive;
+        for (int i = 0; i < ws.n && ws.n > 1; i++)
+            if (i != drive && counts[i] < SEARCH_SET &&
+                (rc = idset_load(c, &sets[i], ws.w[i], ends[i], counts[i])))
+                goto out;
     } else if (q->tag) {
         key = "g.customer_id";
         sql_add(b, need_c ? "SELECT g.customer_id FROM customer_tags g JOIN customers c ON c.id = "
@@ -1686,7 +1737,7 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
             got++;
             if (ws.n > 1) {
                 int all = 0;
-                rc = has_other_words(c, last, &ws, ends, drive_word, &all);
+                rc = has_other_words(c, last, &ws, ends, drive_word, sets, &all);
                 if (rc)
                     break;
                 if (!all)
@@ -1714,6 +1765,8 @@ int customer_list(struct ctx *c, const struct customer_query *q, json_t **out)
     *out = json_pack("{s:o,s:o}", "items", items, "next_cursor",
                      n > limit ? json_string(cur) : json_null());
 out:
+    for (int i = 0; i < 8; i++)
+        free(sets[i].ids);
     free(b);
     return rc;
 }

@@ -1114,7 +1114,7 @@ export const en = {
   'tm.previous': 'Previous period',
   'tm.lift': 'Rise (×)',
   'tm.texts': 'Texts',
-  'tm.meanScore': 'Mean score (vs all)',
+  'tm.meanScore': 'Mean score',
   // geomarketing
   'nav.geo': 'Geomarketing',
   'geo.title': 'Geomarketing',

@@ -1116,7 +1116,7 @@ export const fr: Record<Key, string> = {
   'tm.previous': 'Période précédente',
   'tm.lift': 'Hausse (×)',
   'tm.texts': 'Textes',
-  'tm.meanScore': 'Note moyenne (écart)',
+  'tm.meanScore': 'Note moyenne',
   // geomarketing
   'nav.geo': 'Géomarketing',
   'geo.title': 'Géomarketing',
