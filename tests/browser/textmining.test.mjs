@@ -29,7 +29,7 @@ before(async () => {
 after(async () => { await stack?.stop(); });
 afterEach(() => { assert.deepEqual(stack?.takeErrors() ?? [], [], 'no console errors'); });
 
-test('the panel refreshes the analysis and shows terms, emerging topics and low-satisfaction words', { timeout: 90000 }, async () => {
+test('the panel refreshes the analysis and shows terms, emerging topics and low-satisfaction words', { timeout: 180000 }, async () => {
   await page.getByRole('navigation').getByRole('link', { name: 'Service desk' }).click();
   const panel = page.getByRole('region', { name: 'What customers write about' });
   await panel.waitFor();
@@ -51,7 +51,7 @@ test('the panel refreshes the analysis and shows terms, emerging topics and low-
   await screenshot(page, 'service-textmining');
 });
 
-test('the source and period selectors reload the panel', { timeout: 60000 }, async () => {
+test('the source and period selectors reload the panel', { timeout: 120000 }, async () => {
   const panel = page.getByRole('region', { name: 'What customers write about' });
   await panel.getByRole('combobox', { name: 'Texts' }).selectOption('survey');
   await panel.getByRole('heading', { name: /Top terms \(5 texts\)/ }).waitFor();
