@@ -59,7 +59,11 @@ test('acknowledged writes survive SIGKILL', async () => {
         }
       };
       const writers = [0, 1, 2, 3].map(writer);
-      await new Promise((r) => setTimeout(r, 800 + Math.floor(Math.random() * 700)));
+      // kill at a random moment once this round has acknowledged a few
+      // writes (however slow a loaded machine makes them)
+      const before = acked.customers.length, since = Date.now();
+      while (acked.customers.length - before < 8 && Date.now() - since < 60000) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 700)));
       proc.kill('SIGKILL');
       kills++;
       stop = true;
