@@ -1,20 +1,11 @@
 // Find a customer, open the 360° view, log a call, see it on the timeline.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot, signIn, startStack } from './harness.mjs';
+import { screenshot, signedInStack } from './harness.mjs';
 
 let stack;
 let page;
-before(async () => {
-  stack = await startStack();
-  page = await stack.newPage();
-  await signIn(page);
-});
-after(async () => { await stack?.stop(); });
-afterEach(() => {
-  const errs = stack?.takeErrors() ?? [];
-  assert.deepEqual(errs, [], 'no console errors');
-});
+signedInStack((s, p) => { stack = s; page = p; });
 
 test('typing "helene" without accents finds Hélène', { timeout: 60000 }, async () => {
   await page.getByRole('navigation').getByRole('link', { name: 'Customers' }).click();

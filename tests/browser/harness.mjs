@@ -13,6 +13,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, afterEach, before } from 'node:test';
+import assert from 'node:assert/strict';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 // Screenshots go to docs/screenshots when RELATIO_SCREENSHOTS=docs (to refresh
@@ -263,4 +265,24 @@ export async function axeViolations(page, { include } = {}) {
 export async function screenshot(page, name) {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+}
+
+/**
+ * Registers the usual hooks of a browser test file: a stack with one page
+ * signed in as the admin before the tests (handed to ready(stack, page)),
+ * no console errors after each test, and the stack stopped at the end.
+ */
+export function signedInStack(ready, opts) {
+  let stack;
+  before(async () => {
+    stack = await startStack(opts);
+    const page = await stack.newPage();
+    await signIn(page);
+    ready(stack, page);
+  });
+  after(async () => { await stack?.stop(); });
+  afterEach(() => {
+    const errs = stack?.takeErrors() ?? [];
+    assert.deepEqual(errs, [], 'no console errors');
+  });
 }

@@ -2,22 +2,13 @@
 // rejected rows to download; with "import the good rows" it goes through
 // with a progress bar; the duplicate it created is merged, then the merge
 // undone; the quality report shows completeness. Checked with axe too.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, screenshot, signIn, startStack } from './harness.mjs';
+import { axeViolations, screenshot, signedInStack } from './harness.mjs';
 
 let stack;
 let page;
-before(async () => {
-  stack = await startStack();
-  page = await stack.newPage();
-  await signIn(page);
-});
-after(async () => { await stack?.stop(); });
-afterEach(() => {
-  const errs = stack?.takeErrors() ?? [];
-  assert.deepEqual(errs, [], 'no console errors');
-});
+signedInStack((s, p) => { stack = s; page = p; });
 
 const CSV = 'Prénom;Nom;Courriel;Téléphone;Code postal;Pays\n'
   + 'Helene;Dupond;h.dupond@example.org;06 12 34 56 78;69002;France\n'

@@ -1,22 +1,13 @@
 // Loyalty: the programme page (add a reward, a tier, change a rate), then a
 // customer's 360° panel: enrol, see the card and the balance, earn on an
 // order, redeem a reward; a refused redemption is explained; French labels.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, screenshot, signIn, startStack } from './harness.mjs';
+import { axeViolations, screenshot, signedInStack } from './harness.mjs';
 
 let stack;
 let page;
-before(async () => {
-  stack = await startStack();
-  page = await stack.newPage();
-  await signIn(page);
-});
-after(async () => { await stack?.stop(); });
-afterEach(() => {
-  const errs = stack?.takeErrors() ?? [];
-  assert.deepEqual(errs, [], 'no console errors');
-});
+signedInStack((s, p) => { stack = s; page = p; });
 
 test('the programme page: rules, tiers, rewards, expiry', { timeout: 60000 }, async () => {
   await page.getByRole('navigation').getByRole('link', { name: 'Loyalty' }).click();

@@ -2,22 +2,13 @@
 // weights (the server's scores follow) and sees a bad ABC cut refused next to
 // the form; adds a business-hours calendar and an SLA policy on it; sets the
 // marketing-pressure cap. An analyst sees the scores but not the users.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, screenshot, signIn, startStack } from './harness.mjs';
+import { axeViolations, screenshot, signIn, signedInStack } from './harness.mjs';
 
 let stack;
 let page;
-before(async () => {
-  stack = await startStack();
-  page = await stack.newPage();
-  await signIn(page);
-});
-after(async () => { await stack?.stop(); });
-afterEach(() => {
-  const errs = stack?.takeErrors() ?? [];
-  assert.deepEqual(errs, [], 'no console errors');
-});
+signedInStack((s, p) => { stack = s; page = p; });
 
 test('users and roles: add a user, change a role', { timeout: 60000 }, async () => {
   await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).click();
@@ -108,7 +99,7 @@ test('channels: the marketing-pressure cap', { timeout: 60000 }, async () => {
   await page.getByRole('link', { name: 'Channels and pressure' }).click();
   await page.getByLabel('Messages at most').fill('3');
   await page.getByLabel('per (days)').fill('10');
-  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('form', { name: 'Channels and pressure' }).getByRole('button', { name: 'Save' }).click();
   await page.getByRole('status').filter({ hasText: 'Channel settings saved.' }).waitFor();
   const s = await stack.api.must('GET', '/api/v1/campaign-settings');
   assert.deepEqual([s.pressure_max, s.pressure_days], [3, 10]);

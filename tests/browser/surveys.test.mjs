@@ -1,22 +1,13 @@
 // Surveys on the loyalty page: design an NPS survey and a custom
 // questionnaire in the editor, see answers arrive as NPS and a score
 // distribution, close a survey.
-import { after, afterEach, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { axeViolations, screenshot, signIn, startStack } from './harness.mjs';
+import { axeViolations, screenshot, signedInStack } from './harness.mjs';
 
 let stack;
 let page;
-before(async () => {
-  stack = await startStack();
-  page = await stack.newPage();
-  await signIn(page);
-});
-after(async () => { await stack?.stop(); });
-afterEach(() => {
-  const errs = stack?.takeErrors() ?? [];
-  assert.deepEqual(errs, [], 'no console errors');
-});
+signedInStack((s, p) => { stack = s; page = p; });
 
 test('an NPS survey: designed in the editor, answered, scored, closed', { timeout: 60000 }, async () => {
   await page.goto('/#/loyalty');
