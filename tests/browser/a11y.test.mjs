@@ -40,9 +40,9 @@ test('the main screens pass axe (WCAG 2.1 AA) in both languages', { timeout: 120
   await page.getByLabel('Language').selectOption('fr');
   await page.getByRole('region', { name: 'Historique' }).waitFor();
   assert.deepEqual(await axeViolations(page), [], '360° view in French');
-  await page.goto('/#/settings');
-  await page.getByRole('heading', { name: 'Bientôt disponible' }).waitFor();
-  assert.deepEqual(await axeViolations(page), [], 'placeholder section in French');
+  await page.goto('/#/settings/scores');
+  await page.getByRole('heading', { name: 'Grille RFM (notation du cours)' }).waitFor();
+  assert.deepEqual(await axeViolations(page), [], 'settings in French');
   await page.getByLabel('Langue').selectOption('en');
 });
 

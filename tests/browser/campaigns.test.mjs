@@ -31,7 +31,7 @@ afterEach(() => {
 
 test('campaign builder: template errors, audience preview with reasons, launch and results', { timeout: 90000 }, async () => {
   const [helene, francois, zoe, john] = stack.customers;
-  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Marketing' }).click();
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Marketing', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'Campaigns' }).waitFor();
   await page.getByLabel('Name', { exact: true }).fill('Spa weekend');
   await page.getByLabel('Offer promoted').fill('Spa weekend');

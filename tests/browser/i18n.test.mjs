@@ -19,7 +19,7 @@ test('switching to French shows French labels and keeps the choice', { timeout: 
   await page.waitForFunction(() => document.documentElement.lang === 'fr');
   const nav = page.getByRole('navigation', { name: 'Navigation principale' });
   for (const item of ['Tableau de bord', 'Clients', 'Pipeline', 'Service client', 'Marketing', 'Imports', 'Paramètres']) {
-    assert.equal(await nav.getByRole('link', { name: item }).count(), 1, `nav has ${item}`);
+    assert.equal(await nav.getByRole('link', { name: item, exact: true }).count(), 1, `nav has ${item}`);
   }
   assert.equal(await page.getByRole('button', { name: 'Se déconnecter' }).count(), 1);
 
