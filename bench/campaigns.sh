@@ -6,9 +6,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out; mkdir -p "$OUT"
-PKGS="sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib"
 cc -std=c11 -O2 -D_GNU_SOURCE -Isrc -o "$OUT/campaigns" bench/campaigns.c build/rel/librelatio.a \
-  $(pkg-config --cflags --libs $PKGS) -lm -lpthread
+  $(make -s print-flags)
 N=${CAMP_CUSTOMERS:-100000}
 SRC=$OUT/demo-camp-$N.db
 if [ ! -f "$SRC" ]; then

@@ -7,9 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out; mkdir -p "$OUT"
-PKGS="$(sed -n "s/^PKGS *:= *//p" Makefile)"
 cc -std=c11 -O2 -D_GNU_SOURCE -Isrc -o "$OUT/geo" bench/geo.c ${LIB:-build/rel/librelatio.a} \
-  $(pkg-config --cflags --libs $PKGS) -lm -lpthread
+  $(make -s print-flags)
 SRC=${GEO_DEMO:-$OUT/demo-1000000.db}
 DB=$OUT/geo-1m.db
 if [ ! -f "$DB" ]; then

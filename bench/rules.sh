@@ -5,8 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 OUT=bench/out; mkdir -p "$OUT"
-PKGS="sqlite3 libmicrohttpd jansson libsodium libutf8proc libcurl gsl zlib"
 cc -std=c11 -O2 -D_GNU_SOURCE -Isrc -o "$OUT/rules" bench/rules.c ${LIB:-build/rel/librelatio.a} \
-  $(pkg-config --cflags --libs $PKGS) -lm -lpthread
+  $(make -s print-flags)
 RELATIO_LOG=error "$OUT/rules" "$OUT/rules.db" "${RULES_EVENTS:-1000000}" "${RULES_CUSTOMERS:-100000}"
 rm -f "$OUT/rules.db" "$OUT/rules.db-wal" "$OUT/rules.db-shm"
