@@ -255,19 +255,17 @@ static json_t *config_json(const struct analytics_config *cfg)
 
 int analytics_config_json(struct ctx *c, json_t **out)
 {
-    struct analytics_config cfg;
+    struct analytics_config cfg, defaults;
     json_t *set = json_array();
     int rc = load(c, &cfg, set);
     if (rc) {
         json_decref(set);
         return rc;
     }
-    analytics_config_default(&cfg);
-    json_t *defaults = config_json(&cfg);
-    rc = load(c, &cfg, NULL);
-    *out = json_pack("{s:o,s:o,s:o}", "settings", config_json(&cfg), "defaults", defaults,
-                     "customized", set);
-    return rc;
+    analytics_config_default(&defaults);
+    *out = json_pack("{s:o,s:o,s:o}", "settings", config_json(&cfg), "defaults",
+                     config_json(&defaults), "customized", set);
+    return 0;
 }
 
 int analytics_config_save(struct ctx *c, const json_t *in)
